@@ -1,0 +1,1 @@
+"""Dockable panels: each one reads the domain and never owns it."""
