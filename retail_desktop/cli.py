@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--stride", type=_stride, default=1, help="detect every Nth frame, or 'auto' (default 1)")
     a.add_argument("--device", default="auto", help="auto (cuda > mps > cpu), cpu, cuda, cuda:N, mps")
     a.add_argument("--conf", type=float, default=0.1, help="detector confidence threshold (default 0.1)")
+    a.add_argument("--commit-every", type=int, default=50, metavar="N",
+                   help="frames per saved batch; an interrupted run resumes from the last batch (default 50)")
     a.add_argument("--force", action="store_true", help="analyse again even if an identical run is complete")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -137,6 +139,7 @@ def _cmd_analyze(args) -> int:
         stride=args.stride,
         device=args.device,
         confidence=args.conf,
+        commit_every=max(1, args.commit_every),
     )
     bar = ProgressBar(enabled=not args.quiet)
     task = Task(on_progress=bar.update)
