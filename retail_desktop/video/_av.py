@@ -6,7 +6,9 @@ one thing in the whole package: what this loop yields, with the same threading s
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,37 @@ from .info import TimestampMode
 # counts frames. Codecs not listed (VP8 alt-ref packets that show nothing, MPEG-4 packed B-frames,
 # ...) are counted by decoding instead.
 ONE_FRAME_PER_PACKET = frozenset({"h264", "hevc", "mjpeg"})
+
+
+_MALLOC_TUNED = False
+
+
+def tune_glibc_malloc() -> None:
+    """Stop glibc from handing frame memory back to the kernel after every frame (once per process).
+
+    A consumer holds frame N while frame N+1 is converted (``for f in r.frames()`` does), so the newest
+    1-6 MB buffer sits at the top of the heap when the older one is freed; glibc then trims the heap top
+    and the next frame faults every page in again: 150 (768x432) to 510 (1366x768) minor faults per frame,
+    a third of the CPU time of decode + conversion (1.34 -> 0.90 ms and 3.84 -> 2.39 ms per frame
+    measured). Keeping up to 256 MiB of free heap and serving allocations under 32 MiB (a 4K BGR frame is
+    25 MB) from the heap removes that; peak memory is unchanged. It is process-wide, so it can be
+    refused with ``RETAIL_DESKTOP_NO_MALLOPT=1``; it does nothing where the C library is not glibc.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    if os.environ.get("RETAIL_DESKTOP_NO_MALLOPT") or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):
+            return  # musl & co: different allocator, different knobs
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_trim_threshold, 256 * 1024 * 1024)
+        libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass
 
 
 def check_path(path: str | Path) -> Path:
@@ -117,6 +150,8 @@ def decoded_frames(
     codec_context = stream.codec_context
     if hint is not None and codec_context.name not in SKIPPABLE_NONREF:
         hint = None
+    if hint is not None:
+        codec_context.skip_frame = "DEFAULT"  # an abandoned generator (a seek mid-read) may have left NONREF
     skipping = False
     while True:
         try:

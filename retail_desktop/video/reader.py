@@ -58,6 +58,7 @@ class VideoReader:
 
     def __init__(self, path: str | Path, info: VideoInfo | None = None):
         self._path = _av.check_path(path)
+        _av.tune_glibc_malloc()
         if info is None or info._index is None:
             info = probe(self._path)
         self._info = info
