@@ -31,7 +31,7 @@ from retail_desktop.vision.assembler import TrackAssembler
 from retail_desktop.vision.detections import Detections
 from retail_desktop.vision.detector import DEFAULT_DETECTOR, DetectorSettings, PersonDetector
 from retail_desktop.vision.stride import AdaptiveSettings, StridePolicy, thumbnail
-from retail_desktop.vision.trackers import TRACKERS, default_settings, make_tracker
+from retail_desktop.vision.trackers import TRACKERS, check_settings, default_settings, make_tracker
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class AnalysisOptions:
             raise UserError(f"stride must be a positive whole number or 'auto', not {self.stride!r}")
         if not 0 <= self.confidence <= 1:
             raise UserError(f"confidence must be between 0 and 1, not {self.confidence}")
+        check_settings(self.tracker, self.tracker_settings)
 
 
 @dataclass(frozen=True)
@@ -247,11 +248,15 @@ def analyze_camera(
 def _detect(engine: _Engine, tracker, image: np.ndarray) -> Detections:
     dets = engine.detector.detect([image])[0]
     if tracker.uses_embeddings:
-        # Only boxes the tracker will use get features; the rest get zeros (never read).
-        keep = dets.scores >= getattr(tracker, "settings").min_confidence
+        # Features only for boxes the tracker uses and cannot match by overlap alone; zeros elsewhere
+        # (never read). See DeepSortTracker.plan_features.
+        fresh = tracker.usable(dets)
+        plan = tracker.plan_features(dets)
+        fresh[list(plan)] = False
         emb = np.zeros((len(dets), engine.embedder.dim), np.float32)
-        if keep.any():
-            emb[keep] = engine.embedder.embed(image, dets.xyxy[keep])
+        if fresh.any():
+            emb[fresh] = engine.embedder.embed(image, dets.xyxy[fresh])
+        tracker.fill_features(emb, plan)
         dets = dets.with_embeddings(emb)
     return dets
 
@@ -293,8 +298,9 @@ def analyze_videos(
     infos = [probe(v) for v in videos]  # every input is checked before any work starts
     summaries = []
     with Project.open_or_create(project_path) as project:
+        project.store  # open (and so check) the database: a damaged project fails now, not after loading
+        engine = _Engine(options)  # a bad detector or device fails before project.json gets new cameras
         cameras = [project.add_camera(Path(v).stem, Path(v).resolve()) for v in videos]
-        engine = _Engine(options)
         for camera, info in zip(cameras, infos):
             summary = analyze_camera(project, camera, options, task, engine, force)
             summaries.append(summary)

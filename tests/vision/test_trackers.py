@@ -53,3 +53,20 @@ def test_deepsort_low_confidence_boxes_are_not_tracked():
                       np.eye(2, 8, dtype=np.float32))
     obs = tracker.update(dets, None)
     assert [o.det_index for o in obs] == [0]
+
+
+def test_feature_reuse_plan_only_for_unambiguous_boxes():
+    tracker = make_tracker("deepsort", {"reuse_features": True, "n_init": 1})
+    feats = np.eye(3, 8, dtype=np.float32)
+    first = Detections(np.array([[0, 0, 10, 20], [100, 0, 110, 20], [200, 0, 210, 20]], np.float32),
+                       np.full(3, 0.9, np.float32), feats)
+    tracker.update(first, None)
+    # box 0 moved a little (reusable), box 1 now overlaps box 2 (ambiguous), box 2 moved far (no match)
+    second = Detections(np.array([[1, 0, 11, 20], [104, 0, 114, 20], [108, 0, 118, 20]], np.float32),
+                        np.full(3, 0.9, np.float32))
+    plan = tracker.plan_features(second)
+    assert list(plan) == [0]
+    out = np.zeros((3, 8), np.float32)
+    tracker.fill_features(out, plan)
+    np.testing.assert_array_equal(out[0], feats[0])
+    assert make_tracker("deepsort").plan_features(second) == {}  # off by default
