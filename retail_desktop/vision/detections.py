@@ -32,7 +32,9 @@ class Detections:
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "scores", scores)
         if self.embeddings is not None:
-            emb = np.asarray(self.embeddings, dtype=np.float32).reshape(len(xyxy), -1)
+            emb = np.asarray(self.embeddings, dtype=np.float32)
+            if emb.ndim != 2 or len(emb) != len(xyxy):
+                raise ValueError(f"{len(xyxy)} boxes but embeddings of shape {emb.shape}")
             object.__setattr__(self, "embeddings", emb)
 
     def __len__(self) -> int:

@@ -68,3 +68,8 @@ def test_each_frame_and_track_emitted_once():
     seen += asm.drain()
     keys = [(b.frame, b.track_id) for b in seen]
     assert len(keys) == len(set(keys))
+
+
+def test_detections_with_no_boxes_accept_empty_embeddings():
+    d = Detections(np.zeros((0, 4)), np.zeros(0), np.zeros((0, 1280)))
+    assert len(d) == 0 and d.embeddings.shape == (0, 1280)

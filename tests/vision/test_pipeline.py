@@ -145,3 +145,13 @@ def test_fixed_stride_bridges_between_detections(tmp_path):
     assert len(bridged) > len(detected)  # two bridged frames per detection gap
     # frames after the last detected frame (69) are carried forward, marked predicted
     assert (tracks[tracks.frame == 70].source == "predicted").all() and (tracks.frame == 70).any()
+
+
+def test_adaptive_stride_on_a_clip_with_nobody(tmp_path):
+    """Empty frames (no detections at all) go through DeepSORT and the store; the adaptive stride
+    detects about once a second when nothing is tracked and nothing moves."""
+    video, det = data_file("hard/vfr_screenrec_declared25_actual15_nopeople.mp4"), data_file(FAST_DETECTOR)
+    [summary] = analyze_videos(tmp_path / "p", [video], AnalysisOptions(detector=str(det), stride="auto"))
+    assert summary.status == "completed" and summary.frames == 422
+    assert summary.tracks == 0
+    assert summary.detected_frames < 422 / 3, summary
