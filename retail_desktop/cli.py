@@ -39,6 +39,16 @@ def _stride(value: str) -> int | str:
     return n
 
 
+def _iou(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = float("nan")
+    if not 0 < x <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most 1, not {value!r}")
+    return x
+
+
 def _setting(value: str) -> tuple[str, object]:
     if "=" not in value:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {value!r}")
@@ -46,7 +56,10 @@ def _setting(value: str) -> tuple[str, object]:
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError:
-        parsed = raw
+        try:
+            parsed = float(raw)  # .5, 1e-2 and the like, which JSON does not accept
+        except ValueError:
+            parsed = raw
     return key.strip(), parsed
 
 
@@ -82,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("project")
     v.add_argument("--gt", required=True, type=Path, help="ground truth gt.txt (MOTChallenge format)")
     v.add_argument("--camera")
-    v.add_argument("--iou", type=float, default=0.5)
+    v.add_argument("--iou", type=_iou, default=0.5, help="IoU a box needs to match (0 < IOU <= 1, default 0.5)")
     v.add_argument("--json", action="store_true", help="print the scores as JSON")
 
     i = sub.add_parser("info", help="video metadata: codec, size, rotation, real frame count and fps")
@@ -203,6 +216,8 @@ def _cmd_evaluate(args) -> int:
     from retail_desktop.vision.mot_format import read_mot
 
     gt = read_mot(args.gt)
+    if len(gt) == 0:
+        raise UserError("holds no ground-truth boxes; nothing to score against", args.gt)
     with Project.open(args.project) as project:
         camera = _pick_camera(project, args.camera, required=True)
         hyp = tracks_as_mot_frame(_camera_tracks(project, camera))

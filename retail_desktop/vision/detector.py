@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -74,9 +75,12 @@ class PersonDetector:
 
     def __init__(self, settings: DetectorSettings = DetectorSettings()):
         self.settings = settings
+        self.weights_path, self.model = self._load(settings.weights)  # first: a typo fails before torch loads
         self.device = resolve_device(settings.device)
-        self.weights_path, self.model = self._load(settings.weights)
-        self.weights_hash = file_sha256(self.weights_path) if self.weights_path.is_file() else ""
+        try:
+            self.weights_hash = file_sha256(self.weights_path) if self.weights_path.is_file() else ""
+        except OSError as exc:
+            raise DetectorError(f"cannot read detector weights ({exc.strerror or exc})", self.weights_path) from exc
         suffix = self.weights_path.suffix.lower()
         self.half = self.device.startswith("cuda") and suffix == ".pt"
         fixed_batch = suffix in {".onnx", ".engine", ".tflite", ".xml"}
@@ -84,37 +88,46 @@ class PersonDetector:
             self.batch = 1 if fixed_batch else settings.batch
         else:
             self.batch = 8 if (self.device.startswith("cuda") and not fixed_batch) else 1
+        # Exported models (.onnx, ...) are only opened by their first prediction. Make that happen now,
+        # on a blank image, so that a corrupt weights file fails before any project is touched.
+        try:
+            self._predict([np.zeros((32, 32, 3), np.uint8)])
+        except Exception as exc:  # Ultralytics raises TypeError, RuntimeError... for unloadable weights
+            raise DetectorError(f"cannot load detector weights: {_reason(exc)}", self.weights_path) from exc
 
     @property
     def name(self) -> str:
         return self.weights_path.name
 
     def _load(self, spec: str):
+        path = Path(spec).expanduser()
+        offline = os.environ.get("YOLO_OFFLINE", "").lower() in {"1", "true", "yes"}
+        try:
+            exists = path.exists()
+            if exists and path.is_file() and path.stat().st_size == 0:
+                raise DetectorError("detector weights file is empty", path)
+        except OSError as exc:  # permission denied on a parent folder, name too long...
+            raise DetectorError(f"cannot read detector weights ({exc.strerror or exc})", path) from exc
+        if not exists and (_looks_like_path(spec) or path.suffix.lower() not in _WEIGHT_SUFFIXES):
+            raise DetectorError(
+                "detector weights not found (give a weights file or an Ultralytics name such as yolov8n.pt)",
+                path,
+            )
+        if not exists and offline:
+            raise DetectorError(
+                "not on disk, and YOLO_OFFLINE=1 forbids downloading it; pass a local weights file with --detector",
+                spec,
+            )
         os.environ.setdefault("YOLO_VERBOSE", "False")
         try:
             from ultralytics import YOLO
         except ImportError as exc:  # pragma: no cover - install problem
             raise DetectorError(f"Ultralytics is not installed ({exc})") from exc
-        path = Path(spec).expanduser()
-        offline = os.environ.get("YOLO_OFFLINE", "").lower() in {"1", "true", "yes"}
-        if path.exists():
-            if path.is_file() and path.stat().st_size == 0:
-                raise DetectorError("detector weights file is empty", path)
-        elif _looks_like_path(spec) or path.suffix.lower() not in _WEIGHT_SUFFIXES:
-            raise DetectorError(
-                "detector weights not found (give a weights file or an Ultralytics name such as yolov8n.pt)",
-                path,
-            )
-        elif offline:
-            raise DetectorError(
-                "not on disk, and YOLO_OFFLINE=1 forbids downloading it; pass a local weights file with --detector",
-                spec,
-            )
         try:
-            model = YOLO(str(path) if path.exists() else spec, task="detect")
+            model = YOLO(str(path) if exists else spec, task="detect")
         except Exception as exc:  # Ultralytics raises many types for bad/missing weights
-            raise DetectorError(f"cannot load detector weights: {exc}".splitlines()[0], spec) from exc
-        if path.exists():
+            raise DetectorError(f"cannot load detector weights: {_reason(exc)}", spec) from exc
+        if exists:
             return path, model
         downloaded = getattr(model, "ckpt_path", None)  # where Ultralytics put the named weights
         return (Path(downloaded) if downloaded else path), model
@@ -125,24 +138,34 @@ class PersonDetector:
         for start in range(0, len(images), self.batch):
             chunk = list(images[start : start + self.batch])
             try:
-                results = self.model.predict(
-                    chunk,
-                    classes=[PERSON_CLASS],
-                    conf=self.settings.confidence,
-                    iou=self.settings.iou,
-                    imgsz=self.settings.imgsz or _model_imgsz(self.model),
-                    device=self.device,
-                    half=self.half,
-                    verbose=False,
-                )
+                results = self._predict(chunk)
             except Exception as exc:
                 if isinstance(exc, DetectorError):
                     raise
-                raise DetectorError(f"detector failed: {exc}".splitlines()[0], self.weights_path) from exc
+                raise DetectorError(f"detector failed: {_reason(exc)}", self.weights_path) from exc
             for r in results:
                 boxes = r.boxes
                 out.append(Detections(boxes.xyxy.cpu().numpy(), boxes.conf.cpu().numpy()))
         return out
+
+    def _predict(self, chunk: list[np.ndarray]):
+        return self.model.predict(
+            chunk,
+            classes=[PERSON_CLASS],
+            conf=self.settings.confidence,
+            iou=self.settings.iou,
+            imgsz=self.settings.imgsz or _model_imgsz(self.model),
+            device=self.device,
+            half=self.half,
+            verbose=False,
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    """First line of an Ultralytics/ONNX Runtime error, without its "ERROR ❌️" decoration."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    text = re.sub(r"^\W*ERROR\W*", "", lines[0])
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _model_imgsz(model) -> int:

@@ -28,7 +28,21 @@ def tracks_as_mot_frame(tracks: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def check_out_path(out: Path) -> None:
+    """Raise :class:`UserError` when ``out`` cannot be a file to write: a folder, or below a file."""
+    out = Path(out)
+    try:
+        if out.is_dir():
+            raise UserError("is a folder; give a file name for --out", out)
+        blocker = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    except OSError as exc:  # permission denied on a parent folder, name too long...
+        raise UserError(f"cannot write ({exc.strerror or exc})", out) from exc
+    if blocker is not None:
+        raise UserError(f"cannot write: {blocker} is a file, not a folder", out)
+
+
 def tracks_to_mot(tracks: pd.DataFrame, out: Path) -> int:
+    check_out_path(out)
     write_mot(tracks_as_mot_frame(tracks), out)
     return len(tracks)
 
@@ -42,8 +56,7 @@ def tracks_to_csv(per_camera: Mapping[str, pd.DataFrame], out: Path) -> int:
     buf = io.StringIO()
     table.to_csv(buf, index=False, float_format="%.3f")
     out = Path(out)
-    if out.is_dir():
-        raise UserError("is a folder; give a file name for --out", out)
+    check_out_path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out, buf.getvalue())
