@@ -206,8 +206,6 @@ def test_info_truncated_mp4_lists_the_frames_that_decode(bad):
     assert 0 < json.loads(res.out)["frame_count"] < 71
 
 
-@pytest.mark.xfail(strict=True, reason="video layer (video/_av.py check_path): Path.exists() raises "
-                                       "OSError(ENAMETOOLONG), which escapes as a traceback")
 def test_info_name_too_long(tmp_path):
     assert_user_error(cli("info", tmp_path / f"{LONG_NAME}.mp4"), "too long")
 
@@ -285,8 +283,6 @@ def test_project_folder_that_is_a_file(tmp_path, bad):
     assert afile.read_text() == "precious notes"
 
 
-@pytest.mark.xfail(strict=True, reason="project layer (Project.open/open_or_create): Path.exists() raises "
-                                       "OSError(ENAMETOOLONG), which escapes as a traceback")
 def test_project_folder_name_too_long(tmp_path):
     assert_user_error(cli("export", tmp_path / LONG_NAME, "--format", "csv", "--out", tmp_path / "o.csv"),
                       "too long")
@@ -567,9 +563,6 @@ def test_permission_problems(other_user, analysed, bad):
     assert_nothing_lost(before, snapshot(ro))
 
 
-@pytest.mark.xfail(strict=True, reason="video layer (video/_av.py check_path) and project layer (Project.open/"
-                                       "create): Path.exists() raises PermissionError for a path inside a "
-                                       "folder the user cannot enter, which escapes as a traceback")
 def test_paths_inside_a_folder_the_user_cannot_enter(other_user, bad):
     prefix, base = other_user
     secret = base / "secret"

@@ -94,7 +94,17 @@ class Project:
 
     @staticmethod
     def _folder(path: str | Path) -> Path:
-        return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+        """The absolute project folder, after checking it can be looked at at all: Path.exists() lets
+        errors other than "not there" escape (a name too long, a parent folder the user cannot enter)."""
+        folder = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+        for probe in (folder, folder / JSON_NAME):
+            try:
+                os.stat(probe)
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+            except OSError as exc:
+                raise ProjectError(f"cannot be accessed ({exc.strerror or exc})", folder) from exc
+        return folder
 
     @classmethod
     def create(cls, path: str | Path) -> Project:

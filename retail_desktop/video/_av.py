@@ -61,8 +61,12 @@ def tune_glibc_malloc() -> None:
 def check_path(path: str | Path) -> Path:
     """Reject what FFmpeg would report obscurely (or, for a FIFO, block on) before opening it."""
     p = Path(path)
-    if not p.exists():
-        raise VideoError("file does not exist", p)
+    try:
+        os.stat(p)  # Path.exists() lets "name too long" and "permission denied" escape as tracebacks
+    except (FileNotFoundError, NotADirectoryError):
+        raise VideoError("file does not exist", p) from None
+    except OSError as exc:
+        raise VideoError(f"cannot be accessed ({exc.strerror or exc})", p) from None
     if p.is_dir():
         raise VideoError("is a directory, not a video file", p)
     if not p.is_file():

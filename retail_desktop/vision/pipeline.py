@@ -188,7 +188,12 @@ def analyze_camera(
     frame_index = -1
     try:
         with VideoReader(info.path, info) as reader:
-            for frame in reader.frames():
+            source = reader.frames()
+            if engine.detector.batch > 1 and not policy.adaptive:
+                # A fixed stride knows its detection frames in advance: detect them in batches.
+                source = _batched(source, lambda i: i > resume_after and i % policy.fixed == 0,
+                                  engine.detector, engine.detector.batch)
+            for frame in source:
                 frame_index = frame.index
                 task.check_cancelled()
                 replay = frame_index <= resume_after
@@ -202,7 +207,7 @@ def analyze_camera(
                         dets = Detections(next_stored.boxes, next_stored.scores, next_stored.embeddings)
                         next_stored = next(stored, None)
                     else:
-                        dets = _detect(engine, tracker, frame.image)
+                        dets = _detect(engine, tracker, frame.image, getattr(frame, "detections", None))
                         new_dets.append(DetectionFrame(frame_index, dets.xyxy, dets.scores, dets.embeddings))
                     observations = tracker.update(dets, frame.image)
                     assembler.add(frame_index, dets, observations)
@@ -229,7 +234,7 @@ def analyze_camera(
         assembler.finish(last_frame)
         points.extend(_points(assembler.drain(), timestamps))
         store.commit(run.id, max(last_frame, resume_after), points, new_dets)
-    except Cancelled:
+    except (Cancelled, KeyboardInterrupt):  # Ctrl+C in the CLI is a cancel, not a failure
         if frame_index - 1 > resume_after:
             # Frames before the current one are fully processed; commit them so a rerun resumes there.
             store.commit(run.id, frame_index - 1, points, new_dets)
@@ -245,8 +250,42 @@ def analyze_camera(
     return summary
 
 
-def _detect(engine: _Engine, tracker, image: np.ndarray) -> Detections:
-    dets = engine.detector.detect([image])[0]
+@dataclass(frozen=True)
+class _DetectedFrame:
+    """A decoded frame whose detections were computed ahead, in a batch."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+    detections: Detections | None
+
+
+def _batched(frames, wanted, detector: PersonDetector, batch: int):
+    """Yield frames in order, with detections for the ``wanted`` ones computed ``batch`` at a time.
+
+    Holds at most ``batch`` detection frames and the frames between them, so memory stays bounded."""
+    pending: list = []
+    n_wanted = 0
+
+    def flush():
+        todo = [f for f in pending if wanted(f.index)]
+        found = iter(detector.detect([f.image for f in todo])) if todo else iter(())
+        for f in pending:
+            yield _DetectedFrame(f.index, f.time_s, f.image, next(found) if wanted(f.index) else None)
+        pending.clear()
+
+    for frame in frames:
+        pending.append(frame)
+        n_wanted += wanted(frame.index)
+        if n_wanted >= batch:
+            yield from flush()
+            n_wanted = 0
+    yield from flush()
+
+
+def _detect(engine: _Engine, tracker, image: np.ndarray, dets: Detections | None = None) -> Detections:
+    if dets is None:
+        dets = engine.detector.detect([image])[0]
     if tracker.uses_embeddings:
         # Features only for boxes the tracker uses and cannot match by overlap alone; zeros elsewhere
         # (never read). See DeepSortTracker.plan_features.

@@ -155,3 +155,32 @@ def test_adaptive_stride_on_a_clip_with_nobody(tmp_path):
     assert summary.status == "completed" and summary.frames == 422
     assert summary.tracks == 0
     assert summary.detected_frames < 422 / 3, summary
+
+
+def test_fixed_stride_with_batched_detection_equals_one_by_one(tmp_path, monkeypatch):
+    """On a GPU the detector takes frames in batches; the result must not depend on it."""
+    from retail_desktop.vision import detector as detector_module
+
+    video, det = data_file(TUD), data_file("models/yolov8n_int8_640.onnx")
+    opts = AnalysisOptions(detector=str(det), stride=2, tracker="bytetrack")
+    analyze_videos(tmp_path / "one", [video], opts)
+    one_by_one = _tracks(tmp_path / "one")
+
+    batches = []
+    real_detect = detector_module.PersonDetector.detect
+
+    def detect(self, images):  # the int8 ONNX model takes batch 1: batch in the pipeline, loop here
+        batches.append(len(images))
+        return [d for im in images for d in real_detect(self, [im])]
+
+    real_init = detector_module.PersonDetector.__init__
+
+    def init(self, settings):
+        real_init(self, settings)
+        self.batch = 4  # as on CUDA with .pt weights
+
+    monkeypatch.setattr(detector_module.PersonDetector, "detect", detect)
+    monkeypatch.setattr(detector_module.PersonDetector, "__init__", init)
+    analyze_videos(tmp_path / "batched", [video], opts)
+    assert max(batches) == 4 and sum(batches) == len(range(0, 71, 2))
+    _assert_same_tracks(one_by_one, _tracks(tmp_path / "batched"))
