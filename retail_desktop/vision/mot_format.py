@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from retail_desktop.errors import UserError
+from retail_desktop.project.atomic import atomic_write_text
 
 __all__ = ["BOX_COLUMNS", "MOT_COLUMNS", "WORLD_COLUMNS", "empty_mot", "read_mot", "write_mot"]
 
@@ -144,24 +144,11 @@ def write_mot(
     ]
     payload = "".join(line + "\n" for line in lines)
 
-    tmp_name: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
     except OSError as err:
         raise UserError(f"cannot write MOT file ({err.strerror or err})", path) from None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
+    atomic_write_text(path, payload)
     return path
 
 

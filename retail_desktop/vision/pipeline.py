@@ -149,11 +149,12 @@ def analyze_camera(
     task: Task | None = None,
     engine: _Engine | None = None,
     force: bool = False,
+    info: VideoInfo | None = None,
 ) -> CameraSummary:
     """Analyse one camera's video into the project's store; resumes an interrupted run of the same config."""
     task = task or Task()
     options.validate()
-    info = probe(camera.video)
+    info = info or probe(camera.video)
     engine = engine or _Engine(options)
     store = project.store
     config = run_config(options, engine, info)
@@ -341,7 +342,7 @@ def analyze_videos(
         engine = _Engine(options)  # a bad detector or device fails before project.json gets new cameras
         cameras = [project.add_camera(Path(v).stem, Path(v).resolve()) for v in videos]
         for camera, info in zip(cameras, infos):
-            summary = analyze_camera(project, camera, options, task, engine, force)
+            summary = analyze_camera(project, camera, options, task, engine, force, info)
             summaries.append(summary)
             if on_camera_done is not None:
                 on_camera_done(summary)
