@@ -124,14 +124,18 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def _measured_fps(timestamps: np.ndarray, nominal_fps: float) -> float:
-    """1 / median frame interval: robust to the odd dropped or doubled frame, honest about VFR."""
+    """Frames per second of stream time: (frames - 1) / (last timestamp - first).
+
+    The average, not 1 / median interval: cameras that stamp frames with jitter (the multicam clips step
+    2991-3009 ticks of 1/90000 s) have a median interval that rounds to 30.00 fps while the real rate is
+    29.92 (359/12), and a sync across cameras needs the real one. A variable-rate file gets its mean
+    rate (the screen recording that declares 25 fps measures 15.0)."""
     if len(timestamps) < 2:
         return float(nominal_fps)
-    steps = np.diff(timestamps)
-    steps = steps[steps > 0]
-    if len(steps) == 0:
+    span = float(timestamps[-1] - timestamps[0])
+    if span <= 0:
         return float(nominal_fps)
-    return float(1.0 / np.median(steps))
+    return (len(timestamps) - 1) / span
 
 
 def _scan_packets(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> _Scan:

@@ -82,7 +82,7 @@ def test_metadata_matches_a_full_decode(name):
     assert info.rotation == 0 and info.codec == codec
     assert info.has_audio is has_audio and info.stream_index == stream_index
     assert info.nominal_fps == pytest.approx(nominal, rel=1e-6)
-    assert info.fps == pytest.approx(1.0 / np.median(np.diff(expected)))
+    assert info.fps == pytest.approx((len(expected) - 1) / (expected[-1] - expected[0]))
     assert info.duration_s == pytest.approx(expected[-1] + 1.0 / info.fps)
     assert info.pixel_format in ("yuv420p", "yuvj420p")
 
@@ -106,8 +106,9 @@ def test_audio_first_and_multicam_rates():
     assert info.fps == pytest.approx(29.53, abs=0.01)
     cam1 = cached_probe(data_file("multicam/home_room_cam1.mp4"))
     assert cam1.nominal_fps == pytest.approx(359 / 12)
-    # real cameras jitter: the mean rate over the clip agrees with the header
-    assert (cam1.frame_count - 1) / cam1.timestamps[-1] == pytest.approx(29.92, abs=0.02)
+    # real cameras jitter (intervals of 2991-3009 ticks): the measured rate is the mean, 29.92, not 30.00
+    for name in ("multicam/home_room_cam1.mp4", "multicam/home_hallway_cam2.mp4"):
+        assert cached_probe(data_file(name)).fps == pytest.approx(359 / 12, abs=0.01)
 
 
 def test_mjpeg_full_range_converted_as_full_range():
