@@ -1,31 +1,15 @@
-"""Shared fixtures. Real footage and ground truth are found through one setting:
-``RETAIL_DESKTOP_DATA`` (default ``../shared/data`` from the project root). When ``CI`` is set, a missing
-file fails the test instead of skipping it, so CI can never go green without the real data.
-"""
+"""Shared fixtures. Real data is found through tests/datafiles.py (one setting, RETAIL_DESKTOP_DATA)."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("RETAIL_DESKTOP_DATA", ROOT.parent / "shared" / "data")).resolve()
+from datafiles import DATA_DIR, ROOT, data_file  # noqa: F401  (re-exported for fixtures)
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def data_file(relative: str) -> Path:
-    """Path of a file under the shared data folder; skip (or fail under CI) when it is missing."""
-    path = DATA_DIR / relative
-    if not path.exists():
-        message = f"missing test data {path} (set RETAIL_DESKTOP_DATA)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import data_file
+from datafiles import data_file
 
 TUD = "labeled/mot15/TUD-Campus/TUD-Campus.mp4"
 TUD_GT = "labeled/mot15/TUD-Campus/gt/gt.txt"

@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 import pytest
+from datafiles import DATA_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREEN = (1600, 1000)
 TITLE = "Retail Desktop"
-DATA_DIR = Path(os.environ.get("RETAIL_DESKTOP_DATA", ROOT.parent / "shared" / "data")).resolve()
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import data_file
+from datafiles import data_file
 
 from retail_desktop.errors import VideoError
 from retail_desktop.video import Frame, VideoInfo, VideoReader, probe

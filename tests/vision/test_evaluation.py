@@ -13,7 +13,7 @@ import motmetrics as mm
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from datafiles import data_file
 from scipy.optimize import linear_sum_assignment
 
 from retail_desktop.errors import UserError

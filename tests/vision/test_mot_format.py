@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import data_file
+from datafiles import data_file
 
 from retail_desktop.errors import UserError
 from retail_desktop.vision import mot_format

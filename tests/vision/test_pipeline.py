@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import data_file
+from datafiles import data_file
 from retail_desktop.project import Project
 from retail_desktop.tasks import Cancelled, Task
 from retail_desktop.vision.evaluation import evaluate_mot
