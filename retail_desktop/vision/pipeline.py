@@ -138,7 +138,8 @@ def run_config(options: AnalysisOptions, engine: _Engine, info: VideoInfo) -> di
         "video_frames": info.frame_count,
     }
     if options.tracker == "deepsort":
-        cfg["embedder"] = {"model": "mobilenetv2-imagenet", "input_hw": list(options.embed_size)}
+        cfg["embedder"] = {"model": "mobilenetv2-imagenet", "input_hw": list(options.embed_size),
+                           "backend": engine.embedder.backend}
     if options.stride == "auto":
         cfg["adaptive"] = asdict(options.adaptive)
     return cfg
