@@ -403,7 +403,10 @@ def test_ctrl_c_leaves_a_resumable_project_and_a_truncated_mp4_completes(tmp_pat
     cmd = [sys.executable, "-m", "retail_desktop.cli", "analyze", str(shop), str(bad["first_half.mp4"]),
            "--detector", str(data_file("models/yolov8n_int8_640.onnx")), "--commit-every", "1", "--quiet"]
     env = dict(os.environ, YOLO_OFFLINE="1")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A test run started in the background by a non-interactive shell (CI scripts) inherits SIGINT
+    # ignored, and Python then never installs its Ctrl+C handler: give the child the default back.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     try:
         while _last_committed(shop / "project.sqlite") < 2:
