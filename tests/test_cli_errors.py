@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from datafiles import data_file
+from run_probe import last_committed
 
 TUD = "labeled/mot15/TUD-Campus/TUD-Campus.mp4"
 TUD_GT = "labeled/mot15/TUD-Campus/gt/gt.txt"
@@ -382,16 +383,6 @@ def test_disk_full(full_disk, bad):
 # ----------------------------------------------------------------------------- analyze: Ctrl+C, resume
 
 
-def _last_committed(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
-        try:
-            row = con.execute("SELECT MAX(last_committed_frame) FROM analysis_runs").fetchone()
-        finally:
-            con.close()
-        return -1 if row is None or row[0] is None else int(row[0])
-    except sqlite3.Error:
-        return -1
 
 
 def test_ctrl_c_leaves_a_resumable_project_and_a_truncated_mp4_completes(tmp_path, bad):
@@ -409,7 +400,7 @@ def test_ctrl_c_leaves_a_resumable_project_and_a_truncated_mp4_completes(tmp_pat
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     try:
-        while _last_committed(shop / "project.sqlite") < 2:
+        while last_committed(shop / "project.sqlite") < 2:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "analysis made no progress"
             time.sleep(0.02)
@@ -420,7 +411,7 @@ def test_ctrl_c_leaves_a_resumable_project_and_a_truncated_mp4_completes(tmp_pat
             proc.kill()
             proc.wait()
     assert_user_error(Result(proc.returncode, out, err), "cancelled", "resume", code=130)
-    saved = _last_committed(shop / "project.sqlite")
+    saved = last_committed(shop / "project.sqlite")
     assert saved >= 2
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)

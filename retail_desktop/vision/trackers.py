@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Protocol
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from datafiles import data_file
+from run_probe import last_committed
 from retail_desktop.project import Project
 from retail_desktop.tasks import Cancelled, Task
 from retail_desktop.vision.evaluation import evaluate_mot
@@ -96,16 +95,6 @@ def test_cancel_then_resume_equals_uninterrupted(full_run, tmp_path):
     _assert_same_tracks(expected, _tracks(tmp_path / "p"))
 
 
-def _last_committed(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            row = con.execute("SELECT max(last_committed_frame) FROM analysis_runs").fetchone()
-        finally:
-            con.close()
-        return -1 if row is None or row[0] is None else int(row[0])
-    except sqlite3.Error:
-        return -1
 
 
 def test_kill_9_midway_then_rerun_completes_without_duplicates(full_run, tmp_path):
@@ -118,14 +107,14 @@ def test_kill_9_midway_then_rerun_completes_without_duplicates(full_run, tmp_pat
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     try:
-        while _last_committed(proj / "project.sqlite") < 29:
+        while last_committed(proj / "project.sqlite") < 29:
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "analysis made no progress"
             time.sleep(0.05)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    killed_at = _last_committed(proj / "project.sqlite")
+    killed_at = last_committed(proj / "project.sqlite")
     assert 29 <= killed_at < 70, "the kill should land midway"
 
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
