@@ -214,11 +214,9 @@ class UltralyticsTracker:
         from ultralytics.utils import IterableSimpleNamespace
 
         self.name = kind
+        check_settings(kind, settings)
         cfg = _ultralytics_defaults(kind)
-        for key, value in (settings or {}).items():
-            if key not in cfg or key == "tracker_type":
-                raise UserError(f"unknown {kind} setting '{key}' (known: {', '.join(sorted(cfg))})")
-            cfg[key] = value
+        cfg.update(settings or {})
         self.settings = cfg
         args = IterableSimpleNamespace(**cfg)
         cls = BYTETracker if kind == "bytetrack" else BOTSORT
@@ -266,16 +264,12 @@ def check_settings(kind: str, settings: dict[str, Any] | None) -> None:
     """Raise :class:`UserError` for a setting the tracker does not have or a value of the wrong type,
     before any work starts (``max_age=abc`` would otherwise fail deep inside the tracker)."""
     kind = kind.lower()
-    if kind == "deepsort":
-        fields = {f.name: f for f in dataclasses.fields(DeepSortSettings)}
-        defaults = {name: f.default for name, f in fields.items()}
-        nullable = {name for name, f in fields.items() if "None" in str(f.type)}
-    elif kind in ("bytetrack", "botsort"):
-        defaults = _ultralytics_defaults(kind)
-        defaults.pop("tracker_type", None)
-        nullable = set()
-    else:
+    if kind not in TRACKERS:
         raise UserError(f"unknown tracker '{kind}' (choose from {', '.join(TRACKERS)})")
+    defaults = default_settings(kind)
+    nullable = set()
+    if kind == "deepsort":
+        nullable = {f.name for f in dataclasses.fields(DeepSortSettings) if "None" in str(f.type)}
     bad = sorted(set(settings or {}) - set(defaults))
     if bad:
         raise UserError(f"unknown {kind} setting(s) {', '.join(bad)} (known: {', '.join(sorted(defaults))})")
@@ -290,14 +284,8 @@ def make_tracker(kind: str, settings: dict[str, Any] | None = None, frame_rate: 
     kind = kind.lower()
     check_settings(kind, settings)
     if kind == "deepsort":
-        known = {f.name for f in dataclasses.fields(DeepSortSettings)}
-        bad = set(settings or {}) - known
-        if bad:
-            raise UserError(f"unknown deepsort setting(s) {', '.join(sorted(bad))} (known: {', '.join(sorted(known))})")
         return DeepSortTracker(DeepSortSettings(**(settings or {})))
-    if kind in ("bytetrack", "botsort"):
-        return UltralyticsTracker(kind, settings, frame_rate)
-    raise UserError(f"unknown tracker '{kind}' (choose from {', '.join(TRACKERS)})")
+    return UltralyticsTracker(kind, settings, frame_rate)
 
 
 def default_settings(kind: str) -> dict[str, Any]:
