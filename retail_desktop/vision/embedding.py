@@ -15,7 +15,6 @@ suffers badly from a busy CPU). Features agree to 1e-5. On CUDA the network stay
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -26,6 +25,8 @@ from typing import Sequence
 
 import cv2
 import numpy as np
+
+from retail_desktop.vision.detector import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class AppearanceEmbedder:
             import onnxruntime as ort
         except ImportError:
             return None
-        digest = hashlib.sha256(Path(_weights_file()).read_bytes()).hexdigest()[:12]
+        digest = file_sha256(Path(_weights_file()))[:12]
         h, w = self.input_hw
         cached = _cache_dir() / f"mobilenetv2_bottle_{digest}_{h}x{w}.onnx"
         data = None
