@@ -1,0 +1,1 @@
+"""The review player: camera views, overlay items, heatmap layer and the shared timeline."""

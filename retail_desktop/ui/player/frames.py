@@ -1,0 +1,129 @@
+"""Frames decoded off the GUI thread, with prefetch: one :class:`FrameServer` per camera.
+
+The GUI asks for "frame i" and gets it either at once (already in the cache) or later through
+``frame_ready``. Only the newest request matters: while the user scrubs, the decoder skips requests it
+has not started, so it never falls behind the slider. When idle it decodes the frames after the last
+request (playback reads forward), which :class:`~retail_desktop.video.VideoReader` does without seeking.
+Images are converted to RGB on the worker thread, so the GUI thread only uploads them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from retail_desktop.errors import UserError
+from retail_desktop.video import VideoInfo, VideoReader
+
+log = logging.getLogger(__name__)
+
+
+class FrameServer(QObject):
+    """Decodes one camera's frames on its own thread; ``frame_ready(index, rgb)`` on the GUI thread."""
+
+    frame_ready = Signal(int, object)
+    failed = Signal(str)
+
+    def __init__(self, info: VideoInfo, cache_frames: int = 64, prefetch: int = 12, parent: QObject | None = None):
+        super().__init__(parent)
+        self.info = info
+        self.prefetch = prefetch
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_frames = max(cache_frames, prefetch + 4)
+        self._lock = threading.Condition()
+        self._wanted: int | None = None
+        self._stop = False
+        self.decoded = 0  # frames decoded so far (for benchmarks)
+        self._thread = threading.Thread(target=self._loop, name=f"frames-{info.path.name}", daemon=True)
+        self._thread.start()
+
+    # -- GUI thread --------------------------------------------------------------------------------
+    def cached(self, index: int) -> np.ndarray | None:
+        with self._lock:
+            image = self._cache.get(index)
+            if image is not None:
+                self._cache.move_to_end(index)
+            return image
+
+    def request(self, index: int) -> np.ndarray | None:
+        """The frame if cached (and prefetch continues after it), else None and ``frame_ready`` later."""
+        index = min(max(int(index), 0), self.info.frame_count - 1)
+        with self._lock:
+            image = self._cache.get(index)
+            self._wanted = index
+            if image is not None:
+                self._cache.move_to_end(index)
+            self._lock.notify()
+        return image
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        with self._lock:
+            self._stop = True
+            self._lock.notify()
+        self._thread.join(timeout_s)
+
+    # -- worker thread -----------------------------------------------------------------------------
+    def _loop(self) -> None:
+        try:
+            reader = VideoReader(self.info.path, self.info)
+        except UserError as exc:
+            self._safe_emit("failed", str(exc))
+            return
+        anchor: int | None = None  # the last request served; prefetch runs after it
+        try:
+            while True:
+                with self._lock:
+                    while not self._stop and self._wanted is None and not self._prefetch_target(anchor):
+                        self._lock.wait()
+                    if self._stop:
+                        return
+                    wanted, self._wanted = self._wanted, None
+                if wanted is not None:
+                    image = self._get(reader, wanted)
+                    anchor = wanted
+                    self._safe_emit("frame_ready", wanted, image)
+                    continue
+                with self._lock:
+                    target = self._prefetch_target(anchor)
+                if target is not None:
+                    self._get(reader, target)
+        except UserError as exc:
+            self._safe_emit("failed", str(exc))
+        except Exception as exc:  # a bug: say so instead of dying silently on a background thread
+            log.exception("frame decoding failed")
+            self._safe_emit("failed", f"{type(exc).__name__}: {exc}")
+        finally:
+            reader.close()
+
+    def _prefetch_target(self, anchor: int | None) -> int | None:
+        """First frame after ``anchor`` within the prefetch distance that is not cached (lock held)."""
+        if anchor is None:
+            return None
+        for i in range(anchor + 1, min(anchor + 1 + self.prefetch, self.info.frame_count)):
+            if i not in self._cache:
+                return i
+        return None
+
+    def _get(self, reader: VideoReader, index: int) -> np.ndarray:
+        with self._lock:
+            image = self._cache.get(index)
+        if image is not None:
+            return image
+        bgr = reader.read(index).image
+        image = np.ascontiguousarray(bgr[..., ::-1])
+        self.decoded += 1
+        with self._lock:
+            self._cache[index] = image
+            while len(self._cache) > self._cache_frames:
+                self._cache.popitem(last=False)
+        return image
+
+    def _safe_emit(self, name: str, *args: object) -> None:
+        try:
+            getattr(self, name).emit(*args)
+        except RuntimeError:  # the QObject is gone (window closed); nothing to tell
+            pass

@@ -1,0 +1,122 @@
+"""The track overlay of a camera view: boxes, ids, behaviour labels, trails and confidence.
+
+One pyqtgraph item per view, given new data with :meth:`TrackOverlayItem.setData` each frame (never
+rebuilt). It lives in the frame's pixel coordinates, the same ones the store's boxes use, so it stays
+on its people under zoom, pan and any frame size. Lines use cosmetic pens (constant width on screen);
+text is drawn in device coordinates so it stays upright and readable at any zoom.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
+
+from retail_desktop.ui.player.tracks import FrameBoxes, label_for
+
+
+@dataclass(frozen=True)
+class OverlayLayers:
+    """Which parts of the overlay are drawn (the Layers panel toggles them)."""
+
+    boxes: bool = True
+    ids: bool = True
+    labels: bool = True
+    trails: bool = True
+    confidence: bool = False
+
+
+def track_colour(track_id: int) -> QColor:
+    """A stable, well-separated colour per track id (golden-ratio hue steps)."""
+    hue = (int(track_id) * 0.618033988749895) % 1.0
+    return QColor.fromHsvF(hue, 0.85, 1.0)
+
+
+class TrackOverlayItem(pg.GraphicsObject):
+    def __init__(self, width: int, height: int):
+        super().__init__()
+        self._rect = QRectF(0, 0, width, height)
+        self._data: FrameBoxes | None = None
+        self._labels: Mapping[int, str] | None = None
+        self.layers = OverlayLayers()
+        self._font = QFont()
+        self._font.setPixelSize(12)
+        self._font.setBold(True)
+
+    def setData(self, data: FrameBoxes | None, labels: Mapping[int, str] | None = None) -> None:  # noqa: N802
+        self._data = data
+        self._labels = labels
+        self.update()
+
+    def setLayers(self, layers: OverlayLayers) -> None:  # noqa: N802
+        self.layers = layers
+        self.update()
+
+    def setFrameSize(self, width: int, height: int) -> None:  # noqa: N802
+        self.prepareGeometryChange()
+        self._rect = QRectF(0, 0, width, height)
+
+    @property
+    def data(self) -> FrameBoxes | None:
+        return self._data
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        data = self._data
+        if data is None or len(data) == 0:
+            return
+        layers = self.layers
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colours = [track_colour(t) for t in data.track_ids.tolist()]
+        if layers.trails and data.trails:
+            for tid, colour in zip(data.track_ids.tolist(), colours):
+                pts = data.trails.get(tid)
+                if pts is None:
+                    continue
+                pen = QPen(colour, 2)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawPolyline(QPolygonF([QPointF(float(x), float(y)) for x, y in pts]))
+        if layers.boxes:
+            for (x1, y1, x2, y2), colour in zip(data.boxes.tolist(), colours):
+                pen = QPen(colour, 2)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(QRectF(x1, y1, x2 - x1, y2 - y1))
+        if not (layers.ids or layers.labels or layers.confidence):
+            return
+        texts = []
+        for i, tid in enumerate(data.track_ids.tolist()):
+            parts = []
+            if layers.ids:
+                parts.append(f"#{tid}")
+            label = label_for(self._labels, tid) if layers.labels else None
+            if label:
+                parts.append(label)
+            if layers.confidence and np.isfinite(data.confidence[i]):
+                parts.append(f"{data.confidence[i]:.2f}")
+            if parts:
+                texts.append((i, " ".join(parts)))
+        if not texts:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setFont(self._font)
+        metrics = painter.fontMetrics()
+        for i, text in texts:
+            x1, y1, x2, y2 = data.boxes[i]
+            anchor = transform.map(QPointF(float(min(x1, x2)), float(min(y1, y2))))
+            w, h = metrics.horizontalAdvance(text) + 6, metrics.height() + 2
+            box = QRectF(anchor.x(), anchor.y() - h, w, h)
+            painter.fillRect(box, colours[i])
+            painter.setPen(QColor(0, 0, 0))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
