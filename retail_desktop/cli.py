@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gui", help="open the app (the default when no command is given)")
     g.add_argument("project", nargs="?")
+
+    o = sub.add_parser("open", help="open a project in the app, or render it to a PNG and exit")
+    o.add_argument("project")
+    o.add_argument("--screenshot", type=Path, metavar="OUT.png",
+                   help="render the main window with the project, write this PNG and exit")
+    o.add_argument("--at", type=float, default=None, metavar="SECONDS",
+                   help="project time to show (default: the start)")
+    o.add_argument("--heatmap", action="store_true", help="turn the heatmap layer on")
     return p
 
 
@@ -115,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from retail_desktop.ui.app import run_gui
 
         return run_gui(project=getattr(args, "project", None))
+    if args.command == "open":
+        return _cmd_open(args)
     try:
         return _COMMANDS[args.command](args)
     except UserError as exc:
@@ -232,6 +242,24 @@ def _cmd_evaluate(args) -> int:
         value = data[key]
         print(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
     return 0
+
+
+def _cmd_open(args) -> int:
+    """Checks the project before any window exists, so a bad path is one line, not a dialog."""
+    from retail_desktop.project import Project
+
+    try:
+        Project.open(args.project).close()
+        if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
+            raise UserError("must end in .png", args.screenshot)
+    except UserError as exc:
+        print(f"retail-desktop open: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    if args.screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # rendering a PNG needs no screen
+    from retail_desktop.ui.app import run_gui
+
+    return run_gui(project=args.project, screenshot=args.screenshot, at_s=args.at, heatmap=args.heatmap)
 
 
 _COMMANDS = {

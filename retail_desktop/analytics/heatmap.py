@@ -232,11 +232,13 @@ def colorize(grid: np.ndarray, colormap: str = "inferno", vmax: float | None = N
     """RGBA uint8 image of ``grid``: colour from the map, alpha rising with the value (empty cells clear).
 
     ``vmax`` (default: the grid's maximum) is the value shown at full colour, so a live view can keep
-    one scale while the window moves.
+    one scale while the window moves. Colours follow the square root of value / vmax.
     """
     lut = colormap_lut(colormap)
     top = float(vmax) if vmax else float(grid.max()) if grid.size else 0.0
     norm = np.clip(grid / top, 0.0, 1.0) if top > 0 else np.zeros_like(grid, dtype=np.float64)
+    # Square root: a few cells where people stand for long would otherwise leave every path near black.
+    norm = np.sqrt(norm)
     rgba = np.empty(grid.shape + (4,), np.uint8)
     rgba[..., :3] = lut[(norm * 255).round().astype(np.int64)]
     alpha = np.where(norm > 0, 0.35 + 0.65 * np.sqrt(norm), 0.0) * float(np.clip(opacity, 0.0, 1.0))

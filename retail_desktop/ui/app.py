@@ -23,8 +23,15 @@ from retail_desktop.ui.resources import app_icon, style_sheet
 SCREENSHOT_ENV = "RETAIL_DESKTOP_SCREENSHOT"
 
 
-def run_gui(argv: list[str] | None = None, project: str | None = None) -> int:
-    """Show the main window (opening ``project`` when given) and run the event loop; returns its code."""
+def run_gui(argv: list[str] | None = None, project: str | None = None, screenshot: str | Path | None = None,
+            at_s: float | None = None, heatmap: bool = False) -> int:
+    """Show the main window (opening ``project`` when given) and run the event loop; returns its code.
+
+    With ``screenshot``, the window renders ``project`` at project time ``at_s`` (overlays on, the
+    heatmap layer too with ``heatmap``), writes the PNG and exits: 0 when written, 2 when the project
+    cannot be opened. Window settings then come from a temporary file, so the picture does not depend
+    on (or change) the user's saved layout.
+    """
     QCoreApplication.setApplicationName(APP_NAME)
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationVersion(__version__)
@@ -34,10 +41,22 @@ def run_gui(argv: list[str] | None = None, project: str | None = None) -> int:
     app.setWindowIcon(app_icon())
     app.setStyleSheet(style_sheet())
 
-    window = MainWindow()
+    if screenshot is not None:
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        settings_dir = tempfile.mkdtemp(prefix="retail-desktop-shot-")
+        window = MainWindow(settings=QSettings(str(Path(settings_dir) / "ui.ini"), QSettings.Format.IniFormat))
+    else:
+        window = MainWindow()
     window.show()
-    if project:
-        window.open_project(project)
+    runner = window.open_project(project) if project else None
+    if screenshot is not None:
+        if runner is None:
+            print("retail-desktop open: error: --screenshot needs a project", file=sys.stderr)
+            return 2
+        _render_then_exit(app, window, runner, Path(screenshot), at_s, heatmap)
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:
         _schedule_screenshot(window, Path(shot))
@@ -69,5 +88,55 @@ def _schedule_screenshot(window: MainWindow, path: Path, settle_ms: int = 1000, 
         else:
             print(f"screenshot failed: {path}", file=sys.stderr, flush=True)
 
+    timer.timeout.connect(poll)
+    timer.start()
+
+
+def _render_then_exit(app: QApplication, window: MainWindow, runner, path: Path, at_s: float | None,
+                      heatmap: bool, timeout_ms: int = 120000) -> None:
+    """Once the cameras are loaded: seek, wait until every camera shows the frame it should, grab
+    the window (rendered by Qt itself, so it works on the offscreen platform too), save, quit."""
+    clock = QElapsedTimer()
+    clock.start()
+    timer = QTimer(window)
+    timer.setInterval(50)
+    state = {"seeked": False}
+
+    def fail(message: str) -> None:
+        timer.stop()
+        print(f"retail-desktop open: error: {message}", file=sys.stderr, flush=True)
+        app.exit(2)
+
+    def loaded(_data: object) -> None:
+        if heatmap:
+            window.layers.heat_visible.setChecked(True)
+        player = window.player
+        player.seek(player.clock.start_s if at_s is None else player.clock.clamp(at_s))
+        state["seeked"] = True
+
+    def poll() -> None:
+        if clock.elapsed() > timeout_ms:
+            fail(f"the project did not finish loading within {timeout_ms // 1000} s")
+            return
+        if not state["seeked"] or window.is_busy():
+            return
+        views = [v for cid, v in window.player.views.items() if cid in window.player.servers]
+        if any(v.wanted_frame is not None and v.shown_frame != v.wanted_frame for v in views):
+            return
+        timer.stop()
+        pixmap = window.grab()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part.png")
+        if not pixmap.save(str(tmp), "PNG"):
+            fail(f"{path}: cannot be written")
+            return
+        os.replace(tmp, path)
+        print(f"screenshot saved: {path} ({pixmap.width()}x{pixmap.height()}) at {window.player.position:.3f} s",
+              flush=True)
+        window.close()
+        app.exit(0)
+
+    runner.failed.connect(fail)
+    window.review_loaded.connect(loaded)
     timer.timeout.connect(poll)
     timer.start()
