@@ -21,6 +21,30 @@ def load_project_maker():
 make_project = load_project_maker()
 
 
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"retail_desktop_ui_test_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+analysed = _load("analysed")
+
+
+@pytest.fixture(scope="session")
+def multicam_analysed(tmp_path_factory):
+    """Both real multicam cameras analysed once per session (read-only: use ``multicam_project``)."""
+    from datafiles import data_file
+
+    return analysed.analysed_multicam(tmp_path_factory.mktemp("analysed"), data_file)
+
+
+@pytest.fixture
+def multicam_project(multicam_analysed, tmp_path):
+    """A private copy of the analysed multicam project, free to change."""
+    return analysed.copy_project(multicam_analysed, tmp_path / "multicam")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_qsettings(tmp_path_factory):
     """Whatever code builds a default QSettings() during a test writes under a temporary folder."""

@@ -36,7 +36,7 @@ def test_actions_and_shortcuts(window):
     assert window.open_action in menus["menu_file"].actions()
     assert window.quit_action in menus["menu_file"].actions()
     assert window.about_action in menus["menu_help"].actions()
-    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&View", "&Help"]
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&View", "&Playback", "&Help"]
 
 
 def test_open_project_from_dialog_lists_cameras(window, qtbot, project_dir, monkeypatch):
