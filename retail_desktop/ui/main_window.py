@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QStackedWidget,
     QToolButton,
     QWidget,
@@ -149,7 +150,11 @@ class MainWindow(QMainWindow):
         """Add a dock (zone editor, analytics charts...) with a View menu entry; returns the dock."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name or f"{title.lower().replace(' ', '_')}_dock")
-        dock.setWidget(widget)
+        scroll = QScrollArea()  # a tall panel must not force a minimum size on the window
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
         self.addDockWidget(area, dock)
         self.view_menu.addAction(dock.toggleViewAction())
         return dock

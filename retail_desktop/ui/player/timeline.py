@@ -119,10 +119,10 @@ class TimelineBar(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("timeline_slider")
         self.slider.setRange(0, 0)
+        self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self._on_slider)
         self.time_label = QLabel(format_time(0))
         self.time_label.setObjectName("timeline_time")
-        self.time_label.setMinimumWidth(150)
         self.speed = QComboBox()
         self.speed.setObjectName("timeline_speed")
         for s in SPEEDS:
@@ -140,9 +140,8 @@ class TimelineBar(QWidget):
             row.addWidget(w)
         row.addWidget(self.slider, 1)
         row.addWidget(self.time_label)
-        row.addWidget(QLabel("Speed"))
+        self.speed.setToolTip("Playback speed ([ and ] change it)")
         row.addWidget(self.speed)
-        row.addWidget(QLabel("Go to"))
         row.addWidget(self.goto)
         clock.position_changed.connect(self._on_position)
         clock.playing_changed.connect(
