@@ -99,14 +99,14 @@ def test_geometry_lives_in_qsettings(qtbot, settings):
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)
     first.show()
-    first.resize(900, 640)
-    qtbot.waitUntil(lambda: first.size().width() == 900)
+    first.resize(760, 560)
+    qtbot.waitUntil(lambda: first.size().width() == 760)
     first.quit_action.trigger()  # Quit closes the window, which saves its geometry
     assert not first.isVisible()
     assert settings.contains("main_window/geometry") and settings.contains("main_window/state")
     second = MainWindow(settings=settings)
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (900, 640)
+    assert (second.width(), second.height()) == (760, 560)
 
 
 def test_default_size_without_settings(qtbot, settings):
