@@ -5,6 +5,8 @@ Qt is imported only inside this package: the CLI imports this module lazily when
 
 Set ``RETAIL_DESKTOP_SCREENSHOT=/path/shot.png`` to have the running app save a grab of its own
 window from the screen once it is idle; the end-to-end test uses it to see what a user would see.
+``RETAIL_DESKTOP_AUTOPLAY_S=2`` plays the opened project for that long first (and prints how many
+frames each camera showed), so the grab shows a player that has really been playing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from retail_desktop.ui.main_window import APP_NAME, MainWindow
 from retail_desktop.ui.resources import app_icon, style_sheet
 
 SCREENSHOT_ENV = "RETAIL_DESKTOP_SCREENSHOT"
+AUTOPLAY_ENV = "RETAIL_DESKTOP_AUTOPLAY_S"  # play this many seconds once the cameras are loaded (e2e test)
 
 
 def run_gui(argv: list[str] | None = None, project: str | None = None, screenshot: str | Path | None = None,
@@ -57,13 +60,37 @@ def run_gui(argv: list[str] | None = None, project: str | None = None, screensho
             print("retail-desktop open: error: --screenshot needs a project", file=sys.stderr)
             return 2
         _render_then_exit(app, window, runner, Path(screenshot), at_s, heatmap)
+    autoplay = _autoplay(window, float(os.environ[AUTOPLAY_ENV])) if os.environ.get(AUTOPLAY_ENV) else None
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:
-        _schedule_screenshot(window, Path(shot))
+        _schedule_screenshot(window, Path(shot), ready=(lambda: autoplay["done"]) if autoplay else None)
     return app.exec()
 
 
-def _schedule_screenshot(window: MainWindow, path: Path, settle_ms: int = 1000, timeout_ms: int = 30000) -> None:
+def _autoplay(window: MainWindow, seconds: float) -> dict:
+    """Play for ``seconds`` once the cameras are loaded, then pause and report the frames shown."""
+    state = {"done": False}
+
+    def start(_data: object) -> None:
+        player = window.player
+        before = {v.name: v.frames_shown for v in player.views.values()}
+        t0 = player.position
+        player.playback.play()
+
+        def stop() -> None:
+            player.playback.pause()
+            shown = {v.name: v.frames_shown - before[v.name] for v in player.views.values()}
+            print(f"autoplay: {player.position - t0:.3f} s of project time, frames shown {shown}", flush=True)
+            state["done"] = True
+
+        QTimer.singleShot(int(seconds * 1000), stop)
+
+    window.review_loaded.connect(start)
+    return state
+
+
+def _schedule_screenshot(window: MainWindow, path: Path, settle_ms: int = 1000, timeout_ms: int = 30000,
+                         ready=None) -> None:
     """Grab the window from the screen once it has settled and no task is running.
 
     Polled with a timer (not a sleep) so the event loop keeps painting while we wait. The file is
@@ -76,6 +103,8 @@ def _schedule_screenshot(window: MainWindow, path: Path, settle_ms: int = 1000, 
 
     def poll() -> None:
         if clock.elapsed() < settle_ms or (window.is_busy() and clock.elapsed() < timeout_ms):
+            return
+        if ready is not None and not ready() and clock.elapsed() < timeout_ms + 60000:
             return
         timer.stop()
         screen = window.screen() or QApplication.primaryScreen()

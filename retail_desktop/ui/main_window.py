@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.cameras_dock = QDockWidget("Cameras", self)
         self.cameras_dock.setObjectName("cameras_dock")
         self.cameras_dock.setWidget(self.cameras)
-        self.cameras_dock.setMinimumWidth(220)
+        self.cameras_dock.setMinimumWidth(170)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.cameras_dock)
 
         self._build_status_bar()

@@ -107,9 +107,10 @@ def _is_viewable(display: str, window_id: str) -> bool:
     return "IsViewable" in out
 
 
-def _run_app(display: str, tmp_path: Path, shot: Path, *args: str) -> tuple[list, str]:
+def _run_app(display: str, tmp_path: Path, shot: Path, *args: str, env_extra: dict | None = None) -> tuple[list, str]:
     env = dict(
         os.environ,
+        **(env_extra or {}),
         DISPLAY=display,
         QT_QPA_PLATFORM="xcb",
         RETAIL_DESKTOP_SCREENSHOT=str(shot),
@@ -207,3 +208,29 @@ def test_project_window_on_a_real_display(display, tmp_path):
     _check_screenshot(shot, viewable)
     assert "Traceback" not in log, log
     json.loads((project / "project.json").read_text())  # opening must leave the project readable
+
+
+def test_two_analysed_cameras_play_on_a_real_display(display, tmp_path, multicam_analysed):
+    """Open the analysed multicam project, play two seconds, grab the window: frames, boxes, timeline."""
+    import shutil
+
+    project = tmp_path / "Flat"
+    shutil.copytree(multicam_analysed, project, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "player.png"
+    viewable, log = _run_app(display, tmp_path, shot, str(project), env_extra={"RETAIL_DESKTOP_AUTOPLAY_S": "2"})
+    assert "Traceback" not in log, log
+    match = re.search(r"autoplay: ([\d.]+) s of project time, frames shown (\{.*\})", log)
+    assert match, log
+    played, shown = float(match.group(1)), eval(match.group(2))  # noqa: S307 (our own dict repr)
+    assert 1.5 < played <= 2.5, log
+    assert set(shown) == {"home_room_cam1", "home_hallway_cam2"}
+    assert all(n >= 15 for n in shown.values()), f"too few frames shown while playing: {shown}"
+    size = _check_screenshot(shot, viewable)
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(shot))
+    # Camera pictures fill the centre: many distinct colours there, not a flat placeholder.
+    colours = {image.pixel(x, y) for x in range(size[0] // 4, size[0] * 3 // 4, 7) for y in range(80, size[1] - 120, 7)}
+    assert len(colours) > 2000, len(colours)
+    json.loads((project / "project.json").read_text())

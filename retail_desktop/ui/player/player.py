@@ -37,13 +37,27 @@ class HeatmapSettings:
     window: HeatmapWindow = field(default_factory=HeatmapWindow)
 
 
-def grid_shape(n: int) -> tuple[int, int]:
-    """(rows, columns) for n views: 1, 2x1, 2x2, 3x2, 3x3, ... (wider than tall)."""
+def grid_shape(n: int, width: float | None = None, height: float | None = None, aspect: float = 16 / 9) -> tuple[int, int]:
+    """(rows, columns) for n views.
+
+    Without an area: 1, 1x2, 2x2, 2x3, 3x3, ... (wider than tall). With the grid's ``width`` x ``height``,
+    the layout that shows frames of that ``aspect`` (width / height) largest, so two cameras stack in a
+    tall window and sit side by side in a wide one.
+    """
     if n <= 1:
         return 1, 1
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    return rows, cols
+    if not width or not height:
+        cols = math.ceil(math.sqrt(n))
+        return math.ceil(n / cols), cols
+    best, best_scale = (1, n), -1.0
+    for rows in range(1, n + 1):
+        cols = math.ceil(n / rows)
+        if (rows - 1) * cols >= n:
+            continue  # an empty row
+        scale = min(width / cols / aspect, height / rows)
+        if scale > best_scale + 1e-9:
+            best, best_scale = (rows, cols), scale
+    return best
 
 
 class PlayerWidget(QWidget):
@@ -79,6 +93,7 @@ class PlayerWidget(QWidget):
         self.labels: dict[str, dict[int, str]] = {}
         self.current_camera: str | None = None
         self._heat_at: dict[str, float] = {}
+        self._grid_shape: tuple[int, int] | None = None
         self._heat_key: dict[str, tuple] = {}
         self.playback.position_changed.connect(self._render)
         self.playback.position_changed.connect(self.position_changed)
@@ -109,16 +124,34 @@ class PlayerWidget(QWidget):
             self.servers[cam.id] = server
         self.labels = dict(data.behaviour_labels)
         self.clock = ProjectClock(timelines)
-        rows, cols = grid_shape(len(self.views))
-        for i, view in enumerate(self.views.values()):
-            self.grid.addWidget(view, i // cols, i % cols)
+        self._layout_views(force=True)
         self.timeline.set_range(self.clock.start_s, self.clock.end_s if timelines else 0.0)
         if self.views:
             self.set_current_camera(next(iter(self.views)))
         self.playback.seek(self.clock.start_s)
 
+    def _layout_views(self, force: bool = False) -> None:
+        """Place the views in the grid that shows them largest in the space there is."""
+        infos = [c.info for c in self.cameras.values() if c.info is not None]
+        aspect = infos[0].width / infos[0].height if infos else 16 / 9
+        shape = grid_shape(len(self.views), self.grid_host.width(), self.grid_host.height(), aspect)
+        if shape == self._grid_shape and not force:
+            return
+        self._grid_shape = shape
+        for view in self.views.values():
+            self.grid.removeWidget(view)
+        rows, cols = shape
+        for i, view in enumerate(self.views.values()):
+            self.grid.addWidget(view, i // cols, i % cols)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.views:
+            self._layout_views()
+
     def clear(self) -> None:
         self.playback.pause()
+        self._grid_shape = None
         for server in self.servers.values():
             server.close()
             server.deleteLater()
