@@ -193,3 +193,27 @@ def test_heatmap_png_export(window, qtbot, multicam_project, tmp_path):
     image = np.asarray(Image.open(out))
     info = player.cameras[cid].info
     assert image.shape == (info.height, info.width, 3)
+
+
+def test_behaviour_labels_are_drawn_only_when_given(window, qtbot, multicam_project):
+    player = open_in_player(window, qtbot, multicam_project)
+    cid = next(iter(player.views))
+    view = player.views[cid]
+    frame, track, (x1, y1, x2, y2) = _box_frame(multicam_project, cid)
+    player.set_layers(OverlayLayers(boxes=False, ids=False, labels=True, trails=False))
+    player.seek_to(cid, frame)
+    qtbot.waitUntil(lambda: view.shown_frame == frame, timeout=10000)
+    anchor = view.mapFromScene(view.box.mapViewToScene(QPointF(x1, y1)))
+    probe = (anchor.x() + 8, anchor.y() - 6)  # inside the label tag drawn above the box's corner
+
+    def tag_colour_there():
+        return _colour_near(view.grab().toImage(), *probe, track_colour(track), radius=1, tolerance=40)
+
+    assert not tag_colour_there()
+    player.set_behaviour_labels(cid, {track: "browsing"})
+    qtbot.wait(50)
+    assert view.overlay._labels == {track: "browsing"}
+    assert tag_colour_there()
+    player.set_behaviour_labels(cid, None)
+    qtbot.wait(50)
+    assert not tag_colour_there()
