@@ -151,12 +151,18 @@ class ProjectClock:
     def step(self, project_s: float, frames: int, camera_id: str | None = None) -> float:
         """Project time ``frames`` frames after (negative: before) the one shown at ``project_s``.
 
-        Steps along ``camera_id``'s frames (default: the camera with the highest frame rate, so no
-        camera skips a frame). Outside that camera's footage it steps from its nearest end.
+        With ``camera_id``, steps along that camera's frames (outside its footage: from its nearest
+        end). Without, each step goes to the next (previous) moment at which any camera changes
+        frame, so no camera skips a frame, whatever the offsets and frame rates.
         """
-        if not self.cameras:
+        if not self.cameras or frames == 0:
             return project_s
-        cam = self.cameras[camera_id] if camera_id else min(self.cameras.values(), key=lambda c: c.frame_interval_s)
+        if camera_id is None:
+            t = project_s
+            for _ in range(abs(frames)):
+                t = self._next_change(t) if frames > 0 else self._previous_change(t)
+            return t
+        cam = self.cameras[camera_id]
         current = cam.frame_at(project_s)
         if current is None:
             current = -1 if project_s < cam.start_s else cam.frame_count
@@ -164,3 +170,24 @@ class ProjectClock:
                 return project_s
         target = min(max(current + frames, 0), cam.frame_count - 1)
         return cam.time_of(target)
+
+    def _next_change(self, t: float) -> float:
+        starts = []
+        for cam in self.cameras.values():
+            local = t - cam.offset_s
+            i = int(np.searchsorted(cam.timestamps, local + TIME_TOLERANCE_S, side="right"))
+            if i < cam.frame_count:
+                starts.append(cam.offset_s + float(cam.timestamps[i]))
+        return min(starts) if starts else t
+
+    def _previous_change(self, t: float) -> float:
+        """Start of the latest frame (of any camera) that began before the frame shown at ``t``."""
+        current = [c.time_of(f) for c in self.cameras.values() if (f := c.frame_at(t)) is not None]
+        ref = max(current) if current else t  # the latest frame change at or before t
+        starts = []
+        for cam in self.cameras.values():
+            local = ref - cam.offset_s
+            i = int(np.searchsorted(cam.timestamps, local - TIME_TOLERANCE_S, side="left")) - 1
+            if i >= 0:
+                starts.append(cam.offset_s + float(cam.timestamps[i]))
+        return max(starts) if starts else t

@@ -34,7 +34,11 @@ def test_steps_follow_the_chosen_camera_and_stop_at_the_ends():
     a = CameraTimeline("a", np.arange(30) / 30.0)
     b = CameraTimeline("b", np.arange(10) / 10.0, offset_s=0.5)
     clock = ProjectClock([a, b])
-    assert clock.step(0.0, 1) == pytest.approx(1 / 30)  # default: the fastest camera
+    assert clock.step(0.0, 1) == pytest.approx(1 / 30)  # default: the next change of any camera
+    assert clock.step(0.49, 1) == pytest.approx(0.5)  # b's first frame comes before a's frame 15
+    assert clock.step(0.5, -1) == pytest.approx(14 / 30)
+    assert clock.step(1.2, 1) == pytest.approx(1.3)  # a has ended: b's frames still count
+    assert clock.step(1.45, 1) == pytest.approx(1.45)  # nothing after the last frame
     assert clock.step(0.52, 1, "b") == pytest.approx(0.6)
     assert clock.step(0.52, -1, "b") == pytest.approx(0.5)  # clamped at b's first frame
     assert clock.step(0.1, 2, "b") == pytest.approx(0.6)  # before b starts: from its first frame

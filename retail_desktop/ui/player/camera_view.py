@@ -44,7 +44,7 @@ class CameraView(pg.GraphicsView):
         for item in (self.image, self.heatmap, self.overlay):
             self.box.addItem(item)
         self._blank = np.zeros((max(1, height), max(1, width), 3), np.uint8)
-        self.image.setImage(self._blank, autoLevels=False, levels=(0, 255))
+        self.image.setImage(self._blank, autoLevels=False)
         self.heatmap.setRect(QRectF(0, 0, width, height))
         self.box.setRange(QRectF(0, 0, width, height), padding=0.0)
         self.message = pg.TextItem("", color="#e8e8e8", anchor=(0.5, 0.5), fill=pg.mkBrush(0, 0, 0, 170))
@@ -63,7 +63,7 @@ class CameraView(pg.GraphicsView):
     def show_frame(self, index: int, rgb: np.ndarray, boxes: FrameBoxes | None,
                    labels: Mapping[int, str] | None = None) -> None:
         """Put frame ``index`` and *its* overlay on screen together (they can never disagree)."""
-        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.image.setImage(rgb, autoLevels=False)
         self.overlay.setData(boxes, labels)
         self.message.setVisible(False)
         self.shown_frame = index
@@ -73,7 +73,7 @@ class CameraView(pg.GraphicsView):
     def show_message(self, text: str, blank: bool = True) -> None:
         """A note over the view: "beyond footage", "video missing"... (the overlay is cleared)."""
         if blank:
-            self.image.setImage(self._blank, autoLevels=False, levels=(0, 255))
+            self.image.setImage(self._blank, autoLevels=False)
             self.shown_frame = None
         self.overlay.setData(None)
         self.message.setText(text)
@@ -84,7 +84,7 @@ class CameraView(pg.GraphicsView):
         if rgba is None:
             self.heatmap.setVisible(False)
             return
-        self.heatmap.setImage(rgba, autoLevels=False, levels=(0, 255))
+        self.heatmap.setImage(rgba, autoLevels=False)
         self.heatmap.setRect(QRectF(0, 0, *self.frame_size))
         self.heatmap.setVisible(True)
 

@@ -2,8 +2,9 @@
 
 The GUI asks for "frame i" and gets it either at once (already in the cache) or later through
 ``frame_ready``. Only the newest request matters: while the user scrubs, the decoder skips requests it
-has not started, so it never falls behind the slider. When idle it decodes the frames after the last
-request (playback reads forward), which :class:`~retail_desktop.video.VideoReader` does without seeking.
+has not started, so it never falls behind the slider. When idle, and the requests walk forward
+(playback, stepping), it decodes the frames after the last request, which
+:class:`~retail_desktop.video.VideoReader` does without seeking; after a jump it waits.
 Images are converted to RGB on the worker thread, so the GUI thread only uploads them.
 """
 
@@ -73,7 +74,8 @@ class FrameServer(QObject):
         except UserError as exc:
             self._safe_emit("failed", str(exc))
             return
-        anchor: int | None = None  # the last request served; prefetch runs after it
+        anchor: int | None = None  # the last request served while playing forward; prefetch runs after it
+        last: int | None = None
         try:
             while True:
                 with self._lock:
@@ -84,7 +86,10 @@ class FrameServer(QObject):
                     wanted, self._wanted = self._wanted, None
                 if wanted is not None:
                     image = self._get(reader, wanted)
-                    anchor = wanted
+                    # Prefetch only when requests walk forward (playback, stepping): after a jump the
+                    # next request is anywhere, and decoding ahead would only delay it.
+                    forward = last is not None and 0 < wanted - last <= self.prefetch
+                    anchor, last = (wanted if forward else None), wanted
                     self._safe_emit("frame_ready", wanted, image)
                     continue
                 with self._lock:

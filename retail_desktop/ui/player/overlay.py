@@ -115,7 +115,8 @@ class TrackOverlayItem(pg.GraphicsObject):
             x1, y1, x2, y2 = data.boxes[i]
             anchor = transform.map(QPointF(float(min(x1, x2)), float(min(y1, y2))))
             w, h = metrics.horizontalAdvance(text) + 6, metrics.height() + 2
-            box = QRectF(anchor.x(), anchor.y() - h, w, h)
+            top = anchor.y() - h if anchor.y() - h >= 0 else anchor.y()  # inside the box at the view's top edge
+            box = QRectF(anchor.x(), top, w, h)
             painter.fillRect(box, colours[i])
             painter.setPen(QColor(0, 0, 0))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
