@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from retail_desktop.project import Project
+from retail_desktop.ui.player.frames import scale_frame
 from retail_desktop.ui.player.overlay import OverlayLayers, track_colour
 from retail_desktop.ui.player.player import HeatmapSettings, grid_shape
 from retail_desktop.analytics.heatmap import HeatmapWindow
@@ -87,14 +88,20 @@ def test_the_frame_shown_after_seeks_is_exactly_that_frame(window, qtbot, multic
     info = probe(player.cameras[cid].video)
     rng = np.random.default_rng(7)
     frames = [int(i) for i in rng.integers(0, info.frame_count, 8)] + [0, info.frame_count - 1, 5, 4]
+    server = player.servers[cid]
+    qtbot.waitUntil(lambda: server.scale < 1.0)  # the view is smaller than the video: shrunk pictures
     with VideoReader(info.path, info) as reader:
         for index in frames:
             player.seek_to(cid, index)
             qtbot.waitUntil(lambda: view.shown_frame == index, timeout=10000)
             shown = view.image.image
-            assert np.array_equal(shown, reader.read(index).image[..., ::-1]), index
+            assert np.array_equal(shown, scale_frame(reader.read(index).image, server.scale)), index
             # The overlay on screen belongs to the same frame.
             assert view.overlay.data.frame == index
+        # Zoomed in, the view shows the video's own pixels, bit for bit.
+        view.box.scaleBy((0.2, 0.2))
+        qtbot.waitUntil(lambda: server.scale == 1.0 and view.shown_frame == frames[-1], timeout=10000)
+        assert np.array_equal(view.image.image, reader.read(frames[-1]).image[..., ::-1])
     # Frame steps move one frame of the current camera.
     player.seek_to(cid, 10)
     qtbot.waitUntil(lambda: view.shown_frame == 10)

@@ -22,6 +22,7 @@ class CameraView(pg.GraphicsView):
     """Shows frames of one camera; ``shown_frame`` is the index of the picture on screen (None: none)."""
 
     activated = Signal(str)  # camera id, when the user clicks the view
+    scale_wanted = Signal(str, float)  # camera id, picture pixels needed per frame pixel (zoom, resize)
 
     def __init__(self, camera_id: str, name: str, width: int, height: int, parent: QWidget | None = None):
         super().__init__(parent, background="#111318")
@@ -58,12 +59,32 @@ class CameraView(pg.GraphicsView):
         self.caption.move(6, 6)
         self.active = False
         self._set_caption()
+        self._image_shape: tuple[int, ...] = self._blank.shape
+        self.box.sigRangeChanged.connect(self._announce_scale)
+
+    def needed_scale(self) -> float:
+        """Screen pixels per frame pixel at the current zoom (capped at 1: never more than the video)."""
+        px = self.box.viewPixelSize()
+        if not px[0] or not px[1]:
+            return 1.0
+        ratio = self.devicePixelRatioF() if hasattr(self, "devicePixelRatioF") else 1.0
+        return min(1.0, ratio / min(px))
+
+    def _announce_scale(self, *_: object) -> None:
+        self.scale_wanted.emit(self.camera_id, self.needed_scale())
+
+    def _set_picture(self, rgb: np.ndarray) -> None:
+        """Upload a picture of any size; it always covers the whole frame rectangle."""
+        self.image.setImage(rgb, autoLevels=False)
+        if rgb.shape != self._image_shape:
+            self._image_shape = rgb.shape
+            self.image.setRect(QRectF(0, 0, *self.frame_size))
 
     # -- content -----------------------------------------------------------------------------------
     def show_frame(self, index: int, rgb: np.ndarray, boxes: FrameBoxes | None,
                    labels: Mapping[int, str] | None = None) -> None:
         """Put frame ``index`` and *its* overlay on screen together (they can never disagree)."""
-        self.image.setImage(rgb, autoLevels=False)
+        self._set_picture(rgb)
         self.overlay.setData(boxes, labels)
         self.message.setVisible(False)
         self.shown_frame = index
@@ -73,7 +94,7 @@ class CameraView(pg.GraphicsView):
     def show_message(self, text: str, blank: bool = True) -> None:
         """A note over the view: "beyond footage", "video missing"... (the overlay is cleared)."""
         if blank:
-            self.image.setImage(self._blank, autoLevels=False)
+            self._set_picture(self._blank)
             self.shown_frame = None
         self.overlay.setData(None)
         self.message.setText(text)

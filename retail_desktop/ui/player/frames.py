@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -21,6 +22,29 @@ from retail_desktop.errors import UserError
 from retail_desktop.video import VideoInfo, VideoReader
 
 log = logging.getLogger(__name__)
+
+#: Decode scales a view may ask for: a few steps, so that resizing a window does not flush the cache
+#: on every pixel. 1.0 = the video's own size (always used when zoomed in).
+SCALES = (0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0)
+
+
+def scale_frame(bgr: np.ndarray, scale: float) -> np.ndarray:
+    """The RGB picture the view uploads: the decoded BGR frame, shrunk to ``scale`` (area averaging).
+
+    Done on the decoder thread (OpenCV releases the GIL), so the GUI thread converts and paints only as
+    many pixels as the screen shows; overlays are unaffected (the view maps the picture onto the full
+    frame rectangle).
+    """
+    if scale >= 0.999:
+        return np.ascontiguousarray(bgr[..., ::-1])
+    h, w = bgr.shape[:2]
+    small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+
+
+def decode_scale(needed: float) -> float:
+    """The smallest step of :data:`SCALES` that still gives ``needed`` picture pixels per frame pixel."""
+    return next((s for s in SCALES if s >= needed - 1e-6), 1.0)
 
 
 class FrameServer(QObject):
@@ -34,6 +58,7 @@ class FrameServer(QObject):
         self.info = info
         self.prefetch = prefetch
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.scale = 1.0  # decode scale of the cached pictures (see set_scale)
         self._cache_frames = max(cache_frames, prefetch + 4)
         self._lock = threading.Condition()
         self._wanted: int | None = None
@@ -49,6 +74,17 @@ class FrameServer(QObject):
             if image is not None:
                 self._cache.move_to_end(index)
             return image
+
+    def set_scale(self, needed: float) -> bool:
+        """Decode at the step of :data:`SCALES` covering ``needed``; True when that changed (the cache
+        is dropped, so the caller should ask for its frame again)."""
+        scale = decode_scale(needed)
+        with self._lock:
+            if scale == self.scale:
+                return False
+            self.scale = scale
+            self._cache.clear()
+            return True
 
     def request(self, index: int) -> np.ndarray | None:
         """The frame if cached (and prefetch continues after it), else None and ``frame_ready`` later."""
@@ -116,12 +152,14 @@ class FrameServer(QObject):
     def _get(self, reader: VideoReader, index: int) -> np.ndarray:
         with self._lock:
             image = self._cache.get(index)
+            scale = self.scale
         if image is not None:
             return image
-        bgr = reader.read(index).image
-        image = np.ascontiguousarray(bgr[..., ::-1])
+        image = scale_frame(reader.read(index).image, scale)
         self.decoded += 1
         with self._lock:
+            if scale != self.scale:
+                return image  # the view changed size meanwhile: show it once, do not cache it
             self._cache[index] = image
             while len(self._cache) > self._cache_frames:
                 self._cache.popitem(last=False)

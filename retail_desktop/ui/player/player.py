@@ -110,6 +110,7 @@ class PlayerWidget(QWidget):
             info = cam.info
             view = CameraView(cam.id, cam.name, info.width if info else 1280, info.height if info else 720)
             view.activated.connect(self.set_current_camera)
+            view.scale_wanted.connect(self._on_scale_wanted)
             self.views[cam.id] = view
             self.cameras[cam.id] = cam
             view.set_layers(self.layers)
@@ -280,6 +281,14 @@ class PlayerWidget(QWidget):
                 self._present(cid, frame, image)
         self._update_heatmaps(position)
 
+    def _on_scale_wanted(self, camera_id: str, needed: float) -> None:
+        server = self.servers.get(camera_id)
+        if server is not None and server.set_scale(needed):
+            view = self.views[camera_id]
+            if view.shown_frame is not None:
+                view.shown_frame = -1  # ask again at the new size
+            self._render(self.playback.position)
+
     def _on_frame_ready(self, camera_id: str, index: int, image: np.ndarray) -> None:
         view = self.views.get(camera_id)
         if view is not None and view.wanted_frame == index and view.shown_frame != index:
@@ -304,8 +313,10 @@ class PlayerWidget(QWidget):
             if cam.heatmap is None:
                 continue
             static = s.window.kind != "last"
-            key = (s.mode, s.window, s.colormap, cam.offset_s) if static else None
-            if static and self._heat_key.get(cid) == key and not force:
+            # A "last N s" window moves with the playhead, but a camera's view only changes when its
+            # frame does: recompute then (and at most every HEATMAP_REFRESH_S while playing).
+            key = (s.mode, s.window, s.colormap, cam.offset_s, None if static else view.wanted_frame)
+            if self._heat_key.get(cid) == key and not force:
                 continue
             if not static and self.playback.playing and now - self._heat_at.get(cid, 0.0) < HEATMAP_REFRESH_S:
                 continue
