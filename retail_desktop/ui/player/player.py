@@ -293,6 +293,7 @@ class PlayerWidget(QWidget):
         view = self.views.get(camera_id)
         if view is not None and view.wanted_frame == index and view.shown_frame != index:
             self._present(camera_id, index, image)
+            self._update_heatmaps(self.playback.position)  # with its frame: one repaint, not two
 
     def _present(self, camera_id: str, frame: int, image: np.ndarray) -> None:
         cam = self.cameras[camera_id]
@@ -313,9 +314,9 @@ class PlayerWidget(QWidget):
             if cam.heatmap is None:
                 continue
             static = s.window.kind != "last"
-            # A "last N s" window moves with the playhead, but a camera's view only changes when its
-            # frame does: recompute then (and at most every HEATMAP_REFRESH_S while playing).
-            key = (s.mode, s.window, s.colormap, cam.offset_s, None if static else view.wanted_frame)
+            # A "last N s" window moves with the playhead, but a camera's view only changes when the
+            # frame it shows does: recompute then (at most every HEATMAP_REFRESH_S while playing).
+            key = (s.mode, s.window, s.colormap, cam.offset_s, None if static else view.shown_frame)
             if self._heat_key.get(cid) == key and not force:
                 continue
             if not static and self.playback.playing and now - self._heat_at.get(cid, 0.0) < HEATMAP_REFRESH_S:
