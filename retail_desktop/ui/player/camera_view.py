@@ -56,7 +56,6 @@ class CameraView(pg.GraphicsView):
         self.caption = QLabel(self)
         self.caption.setObjectName("CameraCaption")
         self.caption.setStyleSheet("background: rgba(0,0,0,150); color: #f0f0f0; padding: 2px 6px;")
-        self.caption.move(6, 6)
         self.active = False
         self._set_caption()
         self._image_shape: tuple[int, ...] = self._blank.shape
@@ -127,6 +126,16 @@ class CameraView(pg.GraphicsView):
         mark = "\u25cf " if self.active else ""
         self.caption.setText(f"{mark}{self.name} \u00b7 frame {frame}")
         self.caption.adjustSize()
+        self._place_caption()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if hasattr(self, "caption"):  # pyqtgraph's constructor resizes before ours has run
+            self._place_caption()
+
+    def _place_caption(self) -> None:
+        """Bottom-left: track tags sit at the tops of boxes, often at the top edge of the picture."""
+        self.caption.move(6, max(0, self.height() - self.caption.height() - 6))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
