@@ -7,6 +7,7 @@ one line on stderr naming the file and the problem; a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -14,10 +15,19 @@ from pathlib import Path
 from typing import Sequence
 
 from retail_desktop import __version__
+from retail_desktop.cli_common import camera_tracks, pick_camera
 from retail_desktop.errors import UserError
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
+
+
+#: Modules that add verbs: each has ``register(subparsers)``, which adds its parsers and sets
+#: ``handler=function(args) -> exit status`` on them. Keeps this file from growing with every feature.
+#: They must import heavy things (torch, pandas, Qt) inside their handlers, not at module level.
+VERB_MODULES: tuple[str, ...] = (
+    "retail_desktop.cli_import",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gui", help="open the app (the default when no command is given)")
     g.add_argument("project", nargs="?")
+
+    for module in VERB_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
@@ -115,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from retail_desktop.ui.app import run_gui
 
         return run_gui(project=getattr(args, "project", None))
+    handler = getattr(args, "handler", None) or _COMMANDS[args.command]
     try:
-        return _COMMANDS[args.command](args)
+        return handler(args)
     except UserError as exc:
         print(f"retail-desktop {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -169,37 +183,14 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
-def _pick_camera(project, name: str | None, required: bool):
-    if name is not None:
-        cam = project.camera(name)
-        if cam is None:
-            names = ", ".join(c.name for c in project.cameras) or "none"
-            raise UserError(f"no camera named '{name}' (cameras: {names})", project.path)
-        return cam
-    if not project.cameras:
-        raise UserError("the project has no cameras yet; run retail-desktop analyze first", project.path)
-    if len(project.cameras) > 1 and required:
-        names = ", ".join(c.name for c in project.cameras)
-        raise UserError(f"the project has several cameras; choose one with --camera ({names})", project.path)
-    return project.cameras[0] if len(project.cameras) == 1 else None
-
-
-def _camera_tracks(project, camera):
-    run = project.store.latest_run(camera.id, status="completed")
-    if run is None:
-        raise UserError(f"camera '{camera.name}' has no completed analysis; run retail-desktop analyze",
-                        project.path)
-    return project.store.track_array(run.id)
-
-
 def _cmd_export(args) -> int:
     from retail_desktop.project import Project
     from retail_desktop.vision.export import tracks_to_csv, tracks_to_mot
 
     with Project.open(args.project) as project:
-        camera = _pick_camera(project, args.camera, required=args.format == "mot")
+        camera = pick_camera(project, args.camera, required=args.format == "mot")
         cameras = [camera] if camera is not None else project.cameras
-        frames = {c.name: _camera_tracks(project, c) for c in cameras}
+        frames = {c.name: camera_tracks(project, c) for c in cameras}
     if args.format == "mot":
         (name, df), = frames.items()
         n = tracks_to_mot(df, args.out)
@@ -219,8 +210,8 @@ def _cmd_evaluate(args) -> int:
     if len(gt) == 0:
         raise UserError("holds no ground-truth boxes; nothing to score against", args.gt)
     with Project.open(args.project) as project:
-        camera = _pick_camera(project, args.camera, required=True)
-        hyp = tracks_as_mot_frame(_camera_tracks(project, camera))
+        camera = pick_camera(project, args.camera, required=True)
+        hyp = tracks_as_mot_frame(camera_tracks(project, camera))
     scores = evaluate_mot(gt, hyp, iou_threshold=args.iou)
     data = scores.to_dict()
     if args.json:
