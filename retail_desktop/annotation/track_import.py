@@ -13,7 +13,6 @@ changes nothing, so labels added on top of it are never thrown away by a repeate
 from __future__ import annotations
 
 import configparser
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from retail_desktop.digests import file_sha256
 from retail_desktop.errors import UserError
 from retail_desktop.project import Project, TrackPoint
 from retail_desktop.project.model import AnalysisRun
@@ -48,14 +48,6 @@ class ImportResult:
                     f"{self.boxes} boxes); nothing changed")
         return (f"{self.camera}: imported {self.tracks} tracks, {self.boxes} boxes"
                 + (f", {self.segments} labelled segments" if self.segments else "") + f" (run {self.run.id})")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _camera_for(project: Project, name: str, source: Path, fps: float, size: tuple[int, int] | None):
