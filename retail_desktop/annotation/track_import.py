@@ -28,6 +28,7 @@ from retail_desktop.project.model import AnalysisRun
 
 from .caviar import CAVIAR_FPS, CAVIAR_SIZE, read_caviar
 from .segments import Segment, add_segments, label_runs
+from .taxonomy import load_taxonomy
 
 #: ``--labels`` choice -> (CVML field, taxonomy name).
 CAVIAR_LABELS = {"movement": ("movement", "caviar-movement"), "situation": ("situation", "caviar-situation")}
@@ -138,6 +139,8 @@ def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str
     taxonomy = None
     if labels != "none":
         field, taxonomy = CAVIAR_LABELS[labels]
+        # Refuse a label the taxonomy does not know before anything is written.
+        load_taxonomy(taxonomy).check_labels(set(df[field]) - {""}, path)
         for tid, g in df.groupby("track_id", sort=True):
             segs += [(int(tid), a, b, lab) for a, b, lab in label_runs(g["frame"].tolist(), g[field].tolist())]
     return store_tracks(project, camera or path.stem, df, source=path, fmt="caviar", fps=CAVIAR_FPS,
