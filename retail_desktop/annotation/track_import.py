@@ -106,10 +106,12 @@ def store_tracks(
             return ImportResult(camera.name, run, n_tracks, store.count_points(run.id), 0, already_imported=True)
     frames = tracks["frame"].to_numpy(np.int64)
     conf = tracks["confidence"].to_numpy(float) if "confidence" in tracks else np.ones(len(tracks))
+    # Ground truth is "manual"; a format that fills frames between keyframes says "interpolated".
+    sources = tracks["source"].tolist() if "source" in tracks else ["manual"] * len(tracks)
     points = [
-        TrackPoint(int(f), float(f) / fps, int(t), float(a), float(b), float(c), float(d), float(s), "manual")
-        for f, t, a, b, c, d, s in zip(frames, tracks["track_id"], tracks["x1"], tracks["y1"], tracks["x2"],
-                                       tracks["y2"], conf)
+        TrackPoint(int(f), float(f) / fps, int(t), float(a), float(b), float(c), float(d), float(s), src)
+        for f, t, a, b, c, d, s, src in zip(frames, tracks["track_id"], tracks["x1"], tracks["y1"], tracks["x2"],
+                                            tracks["y2"], conf, sources)
     ]
     last = int(frames.max()) if len(frames) else -1
     run = store.begin_run(camera.id, config, frames_total=last + 1)
