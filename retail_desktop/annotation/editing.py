@@ -246,6 +246,11 @@ class AnnotationModel:
         self._changed(edit)
         return edit
 
+    def clear_redo(self) -> None:
+        """Forget undone edits (a caller keeping one history over several models calls this when an
+        edit lands in another model)."""
+        self._redo.clear()
+
     def _changed(self, edit: Edit) -> None:
         if self.on_change is not None:
             self.on_change(edit)
