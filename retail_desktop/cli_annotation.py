@@ -1,4 +1,5 @@
-"""``retail-desktop prelabel``: rule-based behaviour suggestions on a project's tracks."""
+"""``retail-desktop prelabel``: behaviour suggestions on a project's tracks, from the movement rules or
+from a trained model's stored predictions."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("prelabel", help="suggest behaviour segments on tracks from their movement (rules)")
+    p = sub.add_parser("prelabel", help="suggest behaviour segments on tracks (movement rules or a model's predictions)")
     p.add_argument("project", help="project folder")
     p.add_argument("--camera", help="camera name (default: every camera)")
+    p.add_argument("--source", choices=["rules", "model"], default="rules",
+                   help="rules: from the trajectory (default); model: from stored predictions (retail-desktop classify)")
+    p.add_argument("--model", help="with --source model: which model's predictions (default: the newest)")
     p.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                    help="override a rule threshold, e.g. dwell_s=3 (repeatable; see annotation/prelabel.py)")
     p.set_defaults(handler=_cmd_prelabel)
@@ -40,7 +44,12 @@ def _cmd_prelabel(args) -> int:
             if run is None:
                 print(f"{cam.name}: no completed analysis; skipped")
                 continue
-            result = prelabel_run(project, run.id, settings=settings)
+            if args.source == "model":
+                from retail_desktop.annotation.model_suggestions import suggest_from_predictions
+
+                result = suggest_from_predictions(project.store, run.id, model=args.model)
+            else:
+                result = prelabel_run(project, run.id, settings=settings)
             print(f"{cam.name}: {result.line()}")
             done += 1
         if not done:

@@ -28,6 +28,7 @@ from retail_desktop.errors import UserError
 from retail_desktop.project.store import Store
 
 from .segments import Segment, list_segments, now_iso
+from .taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 
 _SEG_COLS = ("id", "run_id", "track_id", "start_frame", "end_frame", "label", "taxonomy", "source", "status",
              "annotator", "confidence", "created_at", "updated_at")
@@ -164,11 +165,19 @@ class AnnotationModel:
     every applied, undone or redone edit (the GUI repaints there).
     """
 
-    def __init__(self, store: Store, run_id: int, taxonomy: str, annotator: str | None = None,
+    def __init__(self, store: Store, run_id: int, taxonomy: "str | Taxonomy", annotator: str | None = None,
                  *, on_change: Callable[[Edit], None] | None = None, history_limit: int = 500):
         self.store = store
         self.run_id = int(run_id)
-        self.taxonomy = taxonomy
+        # A Taxonomy (or a shipped one's name) lets the model refuse labels outside it; an unknown
+        # name is taken as is (a taxonomy from a file the caller has already checked).
+        if isinstance(taxonomy, str):
+            try:
+                taxonomy = load_taxonomy(taxonomy)
+            except TaxonomyError:
+                pass
+        self.classes: tuple[str, ...] | None = taxonomy.names if isinstance(taxonomy, Taxonomy) else None
+        self.taxonomy: str = taxonomy.name if isinstance(taxonomy, Taxonomy) else taxonomy
         self.annotator = annotator or None
         self.on_change = on_change
         self.history_limit = history_limit
@@ -279,9 +288,14 @@ class AnnotationModel:
                 ops.append(_DeleteSegment(s))
         return ops
 
+    def _check_label(self, label: str) -> None:
+        if self.classes is not None and label not in self.classes:
+            raise UserError(f"{label!r} is not a class of taxonomy {self.taxonomy} ({', '.join(self.classes)})")
+
     def label_span(self, track_id: int, start: int, end: int, label: str) -> Edit:
         """Label frames ``start..end`` (either order) of a track; what was there in this taxonomy goes."""
         start, end = sorted((int(start), int(end)))
+        self._check_label(label)
         stamp = now_iso()
         new = Segment(None, self.run_id, int(track_id), start, end, label, self.taxonomy, source="human",
                       status="accepted", annotator=self.annotator, created_at=stamp, updated_at=stamp)
@@ -295,6 +309,8 @@ class AnnotationModel:
         a = s.start_frame if start is None else int(start)
         b = s.end_frame if end is None else int(end)
         a, b = sorted((a, b))
+        if label:
+            self._check_label(label)
         after = self._stamp(s, start_frame=a, end_frame=b, label=label or s.label, status="accepted",
                             annotator=self.annotator or s.annotator)
         ops = self._cut_ops(s.track_id, a, b, exclude=[s.id]) + [_UpdateSegment(s, after)]

@@ -58,6 +58,7 @@ from .segments import Segment, insert_segments, label_runs
 if TYPE_CHECKING:
     from retail_desktop.project import Project
     from retail_desktop.project.store import Store
+    from retail_desktop.tasks import Task
 
 #: The classes of ``annotations/taxonomy.yaml`` in key order, and the taxonomy's name.
 BEHAVIOUR_CLASSES: tuple[str, ...] = ("hesitant", "decisive", "confused", "interested", "disinterested", "frustrated")
@@ -428,6 +429,7 @@ def prelabel_run(
     settings: PrelabelSettings | None = None,
     taxonomy: str = BEHAVIOUR_TAXONOMY,
     min_frames: int = 1,
+    task: "Task | None" = None,
 ) -> PrelabelResult:
     """Propose segments for every track of a run and store them (source ``rule``, status ``suggestion``).
 
@@ -436,6 +438,7 @@ def prelabel_run(
     the same transaction, so running it twice gives the same segments; accepted labels and other
     sources are never touched, and suggestions are cut around frames already covered by accepted
     segments of the same taxonomy (nobody wants a suggestion on top of their own label).
+    ``task`` (optional) reports progress per track and can cancel, for the GUI's TaskRunner.
     """
     from retail_desktop.project.store import Store as _Store
 
@@ -458,36 +461,59 @@ def prelabel_run(
                                    target.path)
             fps = camera_fps(target, camera)
     ids = list(store.track_ids(run_id)) if track_ids is None else [int(t) for t in track_ids]
+    if task is not None:
+        task.start(total=len(ids), message="Suggesting behaviour labels")
+    proposals: dict[int, list[Proposal]] = {}
+    for i, tid in enumerate(ids):
+        if task is not None:
+            task.check_cancelled()  # nothing is written before the end, so a cancel changes nothing
+        pts = store.track(run_id, tid)
+        if len(pts) >= min_frames:
+            proposals[tid] = propose_segments(pts, float(fps), s)
+        if task is not None:
+            task.progress(i + 1)
+    return store_suggestions(store, run_id, proposals, source="rule", taxonomy=taxonomy, tracks=ids)
+
+
+def store_suggestions(
+    store: "Store",
+    run_id: int,
+    proposals: dict[int, list[Proposal]],
+    *,
+    source: str,
+    taxonomy: str,
+    tracks: Iterable[int] | None = None,
+) -> PrelabelResult:
+    """Replace a run's ``source`` suggestions (of ``tracks``, default the tracks in ``proposals``) with
+    ``proposals`` in one transaction, cut around the frames accepted labels of ``taxonomy`` cover."""
+    run_id = int(run_id)
+    ids = [int(t) for t in (tracks if tracks is not None else proposals)]
     new: list[Segment] = []
     counts: dict[str, int] = {}
     labelled_tracks = 0
-    for tid in ids:
-        pts = store.track(run_id, tid)
-        if len(pts) < min_frames:
-            continue
+    for tid, props in proposals.items():
         accepted = sorted(
             (a, b) for a, b in store.query(
                 "SELECT start_frame, end_frame FROM segments WHERE run_id = ? AND track_id = ? AND taxonomy = ? "
-                "AND status = 'accepted'", (int(run_id), tid, taxonomy))
+                "AND status = 'accepted'", (run_id, int(tid), taxonomy))
         )
-        props = propose_segments(pts, float(fps), s)
         before = len(new)
         for p in props:
             for a, b in _subtract(p.start_frame, p.end_frame, accepted):
-                new.append(Segment(None, int(run_id), tid, a, b, p.label, taxonomy, source="rule",
+                new.append(Segment(None, run_id, int(tid), a, b, p.label, taxonomy, source=source,
                                    status="suggestion", confidence=p.confidence))
                 counts[p.label] = counts.get(p.label, 0) + 1
         labelled_tracks += len(new) > before
     # One transaction: the old suggestions go and the new ones land together, or nothing changes.
-    with store.transaction("replace rule suggestions") as conn:
+    with store.transaction(f"replace {source} suggestions") as conn:
         replaced = 0
         for tid in ids:
             replaced += conn.execute(
-                "DELETE FROM segments WHERE run_id = ? AND track_id = ? AND taxonomy = ? AND source = 'rule' "
-                "AND status = 'suggestion'", (int(run_id), tid, taxonomy)).rowcount
+                "DELETE FROM segments WHERE run_id = ? AND track_id = ? AND taxonomy = ? AND source = ? "
+                "AND status = 'suggestion'", (run_id, tid, taxonomy, source)).rowcount
         insert_segments(conn, new)
-    return PrelabelResult(int(run_id), labelled_tracks, len(new), replaced, counts)
+    return PrelabelResult(run_id, labelled_tracks, len(new), replaced, counts)
 
 
 __all__ = ["BEHAVIOUR_CLASSES", "BEHAVIOUR_TAXONOMY", "FEATURE_COLUMNS", "PrelabelResult", "PrelabelSettings",
-           "Proposal", "prelabel_run", "propose_segments", "rule_labels", "trajectory_features"]
+           "Proposal", "prelabel_run", "store_suggestions", "propose_segments", "rule_labels", "trajectory_features"]

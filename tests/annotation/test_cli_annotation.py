@@ -63,3 +63,13 @@ def test_export_cvat_needs_a_taxonomy_when_labels_are_mixed(tmp_path, capsys):
     assert f"with a behaviour label" in capsys.readouterr().out
     text = out.read_text()
     assert f">{s.label}</attribute>" in text and ">walking</attribute>" not in text
+
+
+def test_prelabel_from_model_without_predictions_is_a_clear_error(tmp_path, capsys):
+    src = data_file("labeled/caviar_lobby/Walk1__wk1gt.xml")
+    project = tmp_path / "p"
+    assert main(["import", str(project), str(src), "--format", "caviar"]) == 0
+    capsys.readouterr()
+    assert main(["prelabel", str(project), "--source", "model"]) == 2
+    err = capsys.readouterr().err
+    assert "no behaviour predictions" in err and len(err.strip().splitlines()) == 1

@@ -50,6 +50,8 @@ def test_label_paints_over_and_undo_redo_restore_rows(project):
     s2 = state(project)
     m.label_span(1, 0, 99, "interested")
     assert spans(m, 1) == [(0, 99, "interested", "accepted")]
+    with pytest.raises(UserError, match="'walking' is not a class of taxonomy retail-behaviour"):
+        m.label_span(1, 0, 5, "walking")
     assert m.segments(1)[0].annotator == "ann"
     m.undo()
     assert state(project) == s2

@@ -172,3 +172,49 @@ def test_prelabel_run_on_a_store_needs_fps(tmp_path):
         prelabel_run(project.store, run_id)
     assert prelabel_run(project.store, run_id, fps=FPS, track_ids=[2]).segments >= 1
     project.close()
+
+
+def test_model_predictions_become_suggestions(tmp_path):
+    import json
+
+    from retail_desktop.annotation.model_suggestions import suggest_from_predictions
+    from retail_desktop.errors import UserError
+
+    project, run_id = _project_with_tracks(tmp_path)
+    store = project.store
+    with pytest.raises(UserError, match="no behaviour predictions"):
+        suggest_from_predictions(store, run_id)
+    rows = [  # overlapping windows of track 1: the more confident one wins the shared frames
+        (run_id, 1, 0, 59, "decisive", 0.9, "m1"), (run_id, 1, 30, 89, "hesitant", 0.6, "m1"),
+        (run_id, 1, 60, 119, "hesitant", 0.7, "m1"), (run_id, 2, 0, 59, "interested", 0.8, "old"),
+    ]
+    with store.transaction("test predictions") as conn:
+        conn.executemany("INSERT INTO behavior_predictions VALUES (?,?,?,?,?,?,?,?,?)",
+                         [r[:6] + (json.dumps({}), r[6], f"2026-01-0{1 + (r[6] == 'm1')}") for r in rows])
+    result = suggest_from_predictions(store, run_id)  # newest model: m1
+    segs = list_segments(store, run_id, status="suggestion")
+    assert [(s.track_id, s.start_frame, s.end_frame, s.label, s.source) for s in segs] == [
+        (1, 0, 59, "decisive", "model"), (1, 60, 119, "hesitant", "model")]
+    assert segs[1].confidence == pytest.approx(0.7)
+    assert result.segments == 2
+    again = suggest_from_predictions(store, run_id, model="old")
+    assert again.replaced == 2
+    assert [(s.track_id, s.label) for s in list_segments(store, run_id, status="suggestion")] == [(2, "interested")]
+    project.close()
+
+
+def test_prelabel_run_reports_progress_and_cancels_without_writing(tmp_path):
+    from retail_desktop.tasks import Cancelled, Task
+
+    project, run_id = _project_with_tracks(tmp_path)
+    seen = []
+    task = Task(on_progress=lambda p: seen.append(p.done))
+    prelabel_run(project, run_id, task=task)
+    assert seen[-1] == 3
+    before = list_segments(project.store, run_id)
+    task = Task()
+    task.cancel()
+    with pytest.raises(Cancelled):
+        prelabel_run(project, run_id, task=task)
+    assert list_segments(project.store, run_id) == before
+    project.close()

@@ -254,7 +254,7 @@ class AnnotationEditor(QWidget):
         run_id = self._runs[camera]
         m = self._models.get(run_id)
         if m is None:
-            m = AnnotationModel(self.project.store, run_id, self.taxonomy.name, self.annotator)
+            m = AnnotationModel(self.project.store, run_id, self.taxonomy, self.annotator)
             self._models[run_id] = m
         return m
 
