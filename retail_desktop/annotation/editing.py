@@ -255,6 +255,11 @@ class AnnotationModel:
         self._changed(edit)
         return edit
 
+    def clear_history(self) -> None:
+        """Forget undo and redo (after something outside the model rewrote rows the edits refer to)."""
+        self._undo.clear()
+        self._redo.clear()
+
     def clear_redo(self) -> None:
         """Forget undone edits (a caller keeping one history over several models calls this when an
         edit lands in another model)."""

@@ -33,7 +33,7 @@ TAXONOMY_DIR = Path(__file__).resolve().parents[2] / "annotations"
 #: The taxonomy used when none is chosen (the six retail behaviours).
 DEFAULT_TAXONOMY = "retail-behaviour"
 #: Keys the annotation editor uses for commands, so a class may not take them.
-RESERVED_KEYS = frozenset("IOARMSND")
+RESERVED_KEYS = frozenset("IOARMSNDP")
 
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*$")

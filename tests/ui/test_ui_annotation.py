@@ -207,3 +207,20 @@ def test_set_current_frame_slot_and_taxonomy_switch(qtbot, editor, project):
     got = [(s.start_frame, s.end_frame, s.label, s.taxonomy) for s in list_segments(project.store, run.id)
            if s.source == "human"]
     assert got == [(sel.first_frame + 3, sel.first_frame + 7, "running", "caviar-movement")]
+
+
+def test_p_suggests_labels_off_the_gui_thread(qtbot, editor, project):
+    editor.camera_combo.setCurrentText("walk")
+    editor.table.setFocus()
+    key(qtbot, editor.table, Qt.Key.Key_Down)
+    sel = editor.selected()
+    key(qtbot, editor.table, Qt.Key.Key_1)  # a label on the whole track, then suggestions around it
+    run = project.store.latest_run(project.camera("walk").id)
+    assert not list_segments(project.store, run.id, status="suggestion")
+    with qtbot.waitSignal(editor.edited, timeout=20000):
+        key(qtbot, editor.table, Qt.Key.Key_P)
+    sugg = list_segments(project.store, run.id, status="suggestion")
+    assert sugg and all(s.source == "rule" for s in sugg)
+    assert all(s.track_id != sel.track_id for s in sugg)  # its frames are all labelled by a human
+    assert "suggested segments" in editor.status.text()
+    assert not editor._history  # the suggestion run ended this camera's undo history

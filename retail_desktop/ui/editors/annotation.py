@@ -23,6 +23,8 @@ Delete             delete the segment under the current frame
 Shift+M            merge the selected tracks (the first keeps its id) — ID fix
 Shift+S            split the selected track at the current frame — ID fix
 Shift+Delete       delete the selected track (a false track) — ID fix
+P                  suggest labels (movement rules) for the selected track's camera, off the GUI
+                   thread; earlier rule suggestions are replaced and that camera's undo history ends
 =================  ==========================================================================
 """
 
@@ -115,6 +117,8 @@ class AnnotationEditor(QWidget):
     #: Something was saved, undone or redone (the edit's description) — for the status bar and overlays.
     edited = Signal(str)
     error = Signal(str)
+    #: A long job started (a TaskRunner): the main window may show its progress and cancel it.
+    task_started = Signal(object)
 
     COLUMNS = ("Camera", "Track", "Frames", "Length", "Labelled", "Suggestions")
 
@@ -132,6 +136,7 @@ class AnnotationEditor(QWidget):
         self._marks: tuple[int | None, int | None] = (None, None)
         self._summaries: list[TrackSummary] = []
         self._shown: list[TrackSummary] = []
+        self._runner = None
 
         names = available_taxonomies()
         wanted = str(self.settings.value(TAXONOMY_KEY, DEFAULT_TAXONOMY))
@@ -236,6 +241,7 @@ class AnnotationEditor(QWidget):
         self._key("Shift+M", self._merge_tracks)
         self._key("Shift+S", self._split_track)
         self._key("Shift+Delete", self._delete_track)
+        self._key("P", self.suggest_labels)
         for c in self.taxonomy.classes:
             self._key(c.key, lambda name=c.name: self.label_span(name))
 
@@ -545,6 +551,39 @@ class AnnotationEditor(QWidget):
         if sel is None:
             return
         self._apply(sel.camera, lambda m: m.split_track(sel.track_id, self._current.get(sel.camera, sel.first_frame)))
+
+    def suggest_labels(self):
+        """Rule suggestions for the selected track's camera, run by a TaskRunner; returns the runner."""
+        from retail_desktop.annotation.prelabel import prelabel_run
+        from retail_desktop.ui.workers import TaskRunner
+
+        sel = self.selected()
+        if sel is None:
+            return None
+        if self._runner is not None and self._runner.running:
+            self.status.setText("Suggestions are still being made")
+            return None
+        camera, run_id = sel.camera, self._runs[sel.camera]
+        runner = TaskRunner(prelabel_run, self.project, run_id, taxonomy=self.taxonomy.name, parent=self)
+
+        def done(result) -> None:
+            model = self._models.get(run_id)
+            if model is not None:
+                model.clear_history()
+            self._history = [r for r in self._history if r != run_id]
+            self._future = [r for r in self._future if r != run_id]
+            self.reload()
+            self.status.setText(f"{camera}: {result.line()}")
+            self.edited.emit(f"Suggested labels for {camera}")
+
+        runner.finished.connect(done)
+        runner.failed.connect(self._fail)
+        runner.cancelled.connect(lambda: self.status.setText("Suggestions cancelled; nothing changed"))
+        self._runner = runner
+        self.status.setText(f"{camera}: suggesting labels\u2026")
+        runner.start()
+        self.task_started.emit(runner)
+        return runner
 
     def _delete_track(self) -> None:
         sel = self.selected()
