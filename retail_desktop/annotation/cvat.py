@@ -29,9 +29,10 @@ Export writes every frame of a track as a keyframe (no interpolation needed to r
 **accepted** segments of one taxonomy (``unlabelled`` where none); suggestions are not exported.
 Coordinates have two decimals, as CVAT writes them. Track ids are the project's.
 
-Import follows CVAT's meaning: a box holds until the next box of the track; frames between two boxes
-that are not ``outside`` are interpolated linearly (CVAT's interpolation mode), and stored with source
-``interpolated``; given boxes are ``manual``. Runs of one behaviour value on a track become segments
+Import follows CVAT's meaning: a box lasts until the track's next box — interpolated linearly towards
+it when that box is visible (CVAT's interpolation mode), held when it is ``outside`` — or, after a
+track's last box, to the task's ``stop_frame``. Filled frames get source ``interpolated``, given boxes
+``manual``. Runs of one behaviour value on a track become segments
 (source ``import``). Only ``<track>`` boxes are read; a "CVAT for images" file is refused.
 """
 
@@ -233,6 +234,13 @@ def read_cvat(path: str | os.PathLike[str]) -> CvatTracks:
         taxonomy = ours.get("taxonomy")
         camera = ours.get("camera")
 
+    stop = None
+    for tag in ("meta/task/stop_frame", "meta/job/stop_frame"):
+        try:
+            stop = int(root.findtext(tag, ""))
+            break
+        except ValueError:
+            continue
     rows: list[tuple] = []
     seen_ids: set[int] = set()
     for tr in tracks:
@@ -265,11 +273,13 @@ def read_cvat(path: str | os.PathLike[str]) -> CvatTracks:
                 continue
             rows.append((f, tid, *c, "manual", label))
             nxt = boxes[i + 1] if i + 1 < len(boxes) else None
-            if nxt is not None and not nxt[1] and nxt[0] > f + 1:
-                # CVAT interpolates a box between keyframes; the label holds until the next box.
-                for g in range(f + 1, nxt[0]):
-                    w = (g - f) / (nxt[0] - f)
-                    rows.append((g, tid, *(a + (b - a) * w for a, b in zip(c, nxt[2])), "interpolated", label))
+            # CVAT's meaning: a shape lasts until the track's next box (interpolated towards it when that
+            # one is visible, held when it is 'outside'), or to the task's last frame; labels hold too.
+            until = nxt[0] if nxt is not None else (stop + 1 if stop is not None else f + 1)
+            for g in range(f + 1, until):
+                w = (g - f) / (nxt[0] - f) if nxt is not None and not nxt[1] else 0.0
+                target = nxt[2] if nxt is not None else c
+                rows.append((g, tid, *(a + (b - a) * w for a, b in zip(c, target)), "interpolated", label))
     df = pd.DataFrame.from_records(rows, columns=["frame", "track_id", "x1", "y1", "x2", "y2", "source", "label"])
     df = df.astype({"frame": "int64", "track_id": "int64"})
     if (df["frame"] < 0).any():

@@ -73,3 +73,18 @@ def test_prelabel_from_model_without_predictions_is_a_clear_error(tmp_path, caps
     assert main(["prelabel", str(project), "--source", "model"]) == 2
     err = capsys.readouterr().err
     assert "no behaviour predictions" in err and len(err.strip().splitlines()) == 1
+
+
+def test_export_cvat_problems(tmp_path, capsys):
+    project = tmp_path / "p"
+    with Project.create(project) as p:
+        p.add_camera("door", str(tmp_path / "door.mp4"))
+        p.add_camera("till", str(tmp_path / "till.mp4"))
+    out = tmp_path / "x.xml"
+    assert main(["export", str(project), "--format", "cvat", "--out", str(out)]) == 2
+    assert "several cameras" in capsys.readouterr().err
+    assert main(["export", str(project), "--format", "cvat", "--out", str(out), "--camera", "door"]) == 2
+    assert "no completed analysis" in capsys.readouterr().err
+    assert main(["export", str(project), "--format", "cvat", "--out", str(tmp_path), "--camera", "door"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert not out.exists()
