@@ -140,3 +140,27 @@ def test_split_and_delete_track(project):
     other = Project.open(project.path)
     assert set(other.store.track_ids(project.run_id)) == {1, 2, 3, new}
     other.close()
+
+
+def test_id_fixes_show_in_exports(tmp_path, capsys):
+    """ID fixes rewrite the run's track points, so the MOT export (like overlays and metrics) follows."""
+    from datafiles import data_file
+    from retail_desktop.cli import main
+
+    src = data_file("labeled/caviar_lobby/Meet_Split_3rdGuy__ms3ggt.xml")
+    folder = tmp_path / "p"
+    assert main(["import", str(folder), str(src), "--format", "caviar"]) == 0
+    with Project.open(folder) as p:
+        run = p.store.runs()[0]
+        m = AnnotationModel(p.store, run.id, TAX, "ann")
+        ids = m.track_ids()
+        a, b = ids[0], ids[1]
+        m.merge_tracks(a, b)
+        lo, hi = m.track_frames(ids[2])
+        e = m.split_track(ids[2], (lo + hi) // 2)
+        new = e.tracks[1]
+    out = tmp_path / "mot.txt"
+    assert main(["export", str(folder), "--format", "mot", "--out", str(out)]) == 0
+    exported = {int(line.split(",")[1]) for line in out.read_text().splitlines()}
+    assert b not in exported and a in exported and new in exported
+    assert exported == (set(ids) - {b}) | {new}

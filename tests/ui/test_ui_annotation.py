@@ -224,3 +224,25 @@ def test_p_suggests_labels_off_the_gui_thread(qtbot, editor, project):
     assert all(s.track_id != sel.track_id for s in sugg)  # its frames are all labelled by a human
     assert "suggested segments" in editor.status.text()
     assert not editor._history  # the suggestion run ended this camera's undo history
+
+
+def test_delete_keys(qtbot, editor, project):
+    editor.camera_combo.setCurrentText("walk")
+    table = editor.table
+    table.setFocus()
+    key(qtbot, table, Qt.Key.Key_Down)
+    sel = editor.selected()
+    run = project.store.latest_run(project.camera("walk").id)
+    key(qtbot, table, Qt.Key.Key_5)
+    assert [s.label for s in list_segments(project.store, run.id, sel.track_id, taxonomy=TAX)] == ["disinterested"]
+    key(qtbot, table, Qt.Key.Key_Delete)
+    assert list_segments(project.store, run.id, sel.track_id, taxonomy=TAX) == []
+    n = project.store.count_points(run.id)
+    key(qtbot, table, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)
+    assert sel.track_id not in project.store.track_ids(run.id)
+    assert project.store.count_points(run.id) == n - sel.n_points
+    assert all(s.track_id != sel.track_id for s in editor._shown)
+    key(qtbot, table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert project.store.count_points(run.id) == n
+    assert [s.label for s in list_segments(project.store, run.id, sel.track_id, taxonomy=TAX)] == ["disinterested"]
