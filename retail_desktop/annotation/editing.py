@@ -19,6 +19,7 @@ windows of the old identities); undo restores them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass, field, replace
@@ -140,6 +141,27 @@ class _DeleteRows(_Op):
     def undo(self, conn):
         conn.executemany(f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
                          f"({','.join('?' * len(self.columns))})", self.rows)
+
+
+@dataclass
+class _RecountTracks(_Op):
+    """Keep the run summary's ``tracks`` figure true after an ID fix. Recomputed from the rows, so it is
+    put first *and* last in an edit: whichever way the edit runs, the last recount sees the result."""
+
+    run_id: int
+
+    def do(self, conn):
+        row = conn.execute("SELECT summary FROM analysis_runs WHERE id = ?", (self.run_id,)).fetchone()
+        if row is None:
+            return
+        summary = json.loads(row[0] or "{}")
+        if "tracks" not in summary:
+            return
+        summary["tracks"] = conn.execute(
+            "SELECT count(DISTINCT track_id) FROM track_points WHERE run_id = ?", (self.run_id,)).fetchone()[0]
+        conn.execute("UPDATE analysis_runs SET summary = ? WHERE id = ?", (json.dumps(summary), self.run_id))
+
+    undo = do
 
 
 @dataclass
@@ -411,6 +433,7 @@ class AnnotationModel:
         for s in self.segments(absorb, all_taxonomies=True):
             ops.append(_UpdateSegment(s, self._stamp(s, track_id=keep)))
         ops += self._prediction_ops([keep, absorb])
+        ops = [_RecountTracks(self.run_id), *ops, _RecountTracks(self.run_id)]
         return self.apply(Edit(f"Merge track {absorb} into track {keep}", ops, (keep, absorb)))
 
     def next_track_id(self) -> int:
@@ -438,6 +461,7 @@ class AnnotationModel:
                 ops.append(_UpdateSegment(s, self._stamp(s, end_frame=frame - 1)))
                 ops.append(_InsertSegment(self._stamp(s, id=None, track_id=new, start_frame=frame)))
         ops += self._prediction_ops([track_id])
+        ops = [_RecountTracks(self.run_id), *ops, _RecountTracks(self.run_id)]
         return self.apply(Edit(f"Split track {track_id} at frame {frame} (new track {new})", ops, (track_id, new)))
 
     def delete_track(self, track_id: int) -> Edit:
@@ -449,6 +473,7 @@ class AnnotationModel:
         ops: list[_Op] = [_DeleteSegment(s) for s in self.segments(track_id, all_taxonomies=True)]
         ops += self._prediction_ops([track_id])
         ops.append(_DeleteRows("track_points", _POINT_COLS, ("run_id", "frame", "track_id"), points))
+        ops = [_RecountTracks(self.run_id), *ops, _RecountTracks(self.run_id)]
         return self.apply(Edit(f"Delete track {track_id}", ops, (track_id,)))
 
 

@@ -159,6 +159,11 @@ def test_id_fixes_show_in_exports(tmp_path, capsys):
         lo, hi = m.track_frames(ids[2])
         e = m.split_track(ids[2], (lo + hi) // 2)
         new = e.tracks[1]
+        assert p.store.run(run.id).summary["tracks"] == len(ids)  # one fewer (merge), one more (split)
+        m.delete_track(new)
+        assert p.store.run(run.id).summary["tracks"] == len(ids) - 1
+        m.undo()
+        assert p.store.run(run.id).summary["tracks"] == len(ids)
     out = tmp_path / "mot.txt"
     assert main(["export", str(folder), "--format", "mot", "--out", str(out)]) == 0
     exported = {int(line.split(",")[1]) for line in out.read_text().splitlines()}
