@@ -117,6 +117,7 @@ def cvat_xml(tracks: pd.DataFrame, labels: np.ndarray, *, classes: tuple[str, ..
         frames = g["frame"].to_numpy(np.int64)
         rows = zip(frames, g["x1"], g["y1"], g["x2"], g["y2"], g["_label"])
         prev = None
+        last_box: tuple = (0.0, 0.0, 0.0, 0.0)
         for f, x1, y1, x2, y2, label in rows:
             if prev is not None and f > prev + 1:
                 _outside(tr, prev + 1, last_box)

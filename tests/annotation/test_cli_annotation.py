@@ -60,7 +60,7 @@ def test_export_cvat_needs_a_taxonomy_when_labels_are_mixed(tmp_path, capsys):
     assert main(["export", str(project), "--format", "cvat", "--out", str(out)]) == 2
     assert "several taxonomies" in capsys.readouterr().err and not out.exists()
     assert main(["export", str(project), "--format", "cvat", "--out", str(out), "--taxonomy", "retail-behaviour"]) == 0
-    assert f"with a behaviour label" in capsys.readouterr().out
+    assert "with a behaviour label" in capsys.readouterr().out
     text = out.read_text()
     assert f">{s.label}</attribute>" in text and ">walking</attribute>" not in text
 

@@ -33,6 +33,8 @@ def editor(qtbot, project, settings):
     w.resize(700, 500)
     w.show()
     qtbot.waitExposed(w)
+    w.activateWindow()  # shortcuts need an active window
+    qtbot.waitUntil(w.isActiveWindow)
     return w
 
 
@@ -246,3 +248,21 @@ def test_delete_keys(qtbot, editor, project):
     key(qtbot, table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert project.store.count_points(run.id) == n
     assert [s.label for s in list_segments(project.store, run.id, sel.track_id, taxonomy=TAX)] == ["disinterested"]
+
+
+def test_empty_project_and_keys_without_a_track(qtbot, tmp_path, settings):
+    from retail_desktop.ui.editors.annotation import AnnotationEditor
+
+    with Project.create(tmp_path / "empty") as p:
+        w = AnnotationEditor(p, settings)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow)
+        assert w.table.rowCount() == 0 and w.selected() is None
+        w.table.setFocus()
+        for k in (Qt.Key.Key_I, Qt.Key.Key_O, Qt.Key.Key_1, Qt.Key.Key_N, Qt.Key.Key_A, Qt.Key.Key_M, Qt.Key.Key_P):
+            key(qtbot, w.table, k)
+        key(qtbot, w.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert w.status.text() == "Nothing to undo"
