@@ -27,6 +27,7 @@ EXIT_CANCELLED = 130
 #: They must import heavy things (torch, pandas, Qt) inside their handlers, not at module level.
 VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_import",
+    "retail_desktop.cli_analytics",
 )
 
 
