@@ -1,0 +1,1 @@
+"""Editors drawn over camera frames (zones, annotations)."""
