@@ -106,6 +106,9 @@ class ZoneRow:
     queue_wait_s_median: float | None = None
     queue_wait_s_p90: float | None = None
     tracks: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    #: per figure, track id -> frame of its first event there (first point inside for visitors),
+    #: so the GUI can jump to the moment behind a figure
+    event_frames: dict[str, dict[int, int]] = field(default_factory=dict, repr=False)
     dwell_by_track: dict[int, float] = field(default_factory=dict, repr=False)
     wait_by_track: dict[int, float] = field(default_factory=dict, repr=False)
     occupancy: np.ndarray | None = field(default=None, repr=False)  # people inside, per frame of the bin
@@ -141,6 +144,16 @@ def _stats(values: Sequence[float]) -> tuple[float | None, float | None, float |
         return None, None, None
     arr = np.asarray(values, dtype=np.float64)
     return float(arr.mean()), float(np.median(arr)), float(np.percentile(arr, 90))
+
+
+def _first_frames(tid: np.ndarray, frame: np.ndarray, rows: np.ndarray) -> dict[int, int]:
+    """Track id -> earliest frame among ``rows`` (a boolean mask or row indices) of that track."""
+    t, f = tid[rows], frame[rows]
+    out: dict[int, int] = {}
+    for track, fr in zip(t.tolist(), f.tolist()):
+        if track not in out or fr < out[track]:
+            out[track] = fr
+    return out
 
 
 def anchors(tracks: pd.DataFrame, anchor: str) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +263,8 @@ def camera_metrics(
                     camera, zone.name, "line", zone.purpose, b0, b1, len(_frames_between(b0, b1, fps, n_frames)),
                     line_in=len(i_rows), line_out=len(o_rows),
                     tracks={"line_in": sorted(set(tid[i_rows].tolist())), "line_out": sorted(set(tid[o_rows].tolist()))},
+                    event_frames={"line_in": _first_frames(tid, frame, i_rows),
+                                  "line_out": _first_frames(tid, frame, o_rows)},
                 ))
             continue
         ins_mask = inside[zone.name]
@@ -279,16 +294,22 @@ def camera_metrics(
                 tracks={"visitors": sorted(dwell), "entries": sorted(set(tid[m & entry].tolist())),
                         "exits": sorted(set(tid[m & exit_].tolist()))},
                 dwell_by_track=dwell, occupancy=occ,
+                event_frames={"visitors": _first_frames(tid, frame, inside_here),
+                              "entries": _first_frames(tid, frame, m & entry),
+                              "exits": _first_frames(tid, frame, m & exit_)},
             )
             if waits is not None:
                 by_track: dict[int, float] = {}
+                first_exit: dict[int, int] = {}
                 for track, exit_frame, wait in waits:
                     if track not in excluded and b0 <= exit_frame / fps < b1:
                         by_track[track] = by_track.get(track, 0.0) + wait
+                        first_exit.setdefault(track, exit_frame)
                 row.queue_visitors = len(by_track)
                 row.queue_wait_s_mean, row.queue_wait_s_median, row.queue_wait_s_p90 = _stats(list(by_track.values()))
                 row.wait_by_track = by_track
                 row.tracks["queue"] = sorted(by_track)
+                row.event_frames["queue"] = first_exit
             rows.append(row)
     transitions = _transitions(camera, tid, frame, keep, areas, inside, bins, fps)
     first = _frames_between(bins[0][0], bins[-1][1], fps, n_frames)

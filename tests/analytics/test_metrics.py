@@ -164,3 +164,10 @@ def test_empty_bins_and_no_tracks():
 def test_bad_options(opts, message):
     with pytest.raises(UserError, match=message):
         rows(TRACKS, [area()], **opts)
+
+
+def test_event_frames_point_at_the_moment():
+    (r,) = rows(TRACKS, [area()])
+    assert r.event_frames["entries"] == {1: 2, 3: 1, 4: 20}
+    assert r.event_frames["exits"] == {1: 6, 2: 3, 3: 2}
+    assert r.event_frames["visitors"] == {1: 2, 2: 0, 3: 1, 4: 20}
