@@ -4,8 +4,9 @@ Format: a ``FeatureCollection``; each feature is one zone, ``geometry`` a ``Poly
 exterior ring, closed or not, no holes) or a ``LineString`` of two points (count lines, direction
 first -> second point). ``properties``: ``name``, ``kind`` (area | line, must match the geometry),
 ``purpose`` (entrance | queue | shelf | checkout | staff-only | other, default other), ``camera``
-(camera *name*), optional ``color``. Coordinates are that camera's pixels: x to the right, y down,
-(0, 0) the top-left corner of the frame — not longitude/latitude.
+(camera *name*, or ``plan`` for a zone on the floor plan), optional ``color``. Coordinates are that
+camera's pixels (or the plan image's): x to the right, y down, (0, 0) the top-left corner of the
+frame — not longitude/latitude.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from retail_desktop.errors import UserError
 
+from .floorplan import PLAN_ID
 from .zones import PALETTE, Zone, check_zones, load_zones, save_zones
 
 
@@ -23,6 +25,7 @@ def zones_to_geojson(project, zones: list[Zone]) -> dict[str, Any]:
     features = []
     for z in zones:
         camera = project.camera_by_id(z.camera_id)
+        cam_name = PLAN_ID if z.camera_id == PLAN_ID else (camera.name if camera else z.camera_id)
         pts = [[float(x), float(y)] for x, y in z.points]
         if z.kind == "area":
             geometry = {"type": "Polygon", "coordinates": [pts + [pts[0]]]}
@@ -32,7 +35,7 @@ def zones_to_geojson(project, zones: list[Zone]) -> dict[str, Any]:
             "type": "Feature",
             "geometry": geometry,
             "properties": {"name": z.name, "kind": z.kind, "purpose": z.purpose,
-                           "camera": camera.name if camera else z.camera_id, "color": z.color},
+                           "camera": cam_name, "color": z.color},
         })
     return {"type": "FeatureCollection", "features": features}
 
@@ -84,10 +87,10 @@ def zones_from_geojson(project, data: Any, path: Path, camera_name: str | None =
         if camera_name is not None and cam != camera_name:
             continue  # --camera selects the features of one camera
         camera = project.camera(cam)
-        if camera is None:
+        if camera is None and cam != PLAN_ID:
             known = ", ".join(c.name for c in project.cameras) or "none"
             raise UserError(f"feature {i} ('{name}'): no camera named '{cam}' in the project (cameras: {known})", path)
-        zones.append(Zone(name=name.strip(), kind=kind, camera_id=camera.id, points=pts,
+        zones.append(Zone(name=name.strip(), kind=kind, camera_id=camera.id if camera else PLAN_ID, points=pts,
                           purpose=props.get("purpose", "other"),
                           color=props.get("color") or PALETTE[len(zones) % len(PALETTE)]))
     try:
@@ -109,7 +112,7 @@ def import_geojson(project, path: str | Path, camera_name: str | None = None) ->
         raise UserError(f"is not valid JSON ({exc})", path) from None
     except OSError as exc:
         raise UserError(f"cannot be read ({exc.strerror or exc})", path) from None
-    if camera_name is not None and project.camera(camera_name) is None:
+    if camera_name is not None and camera_name != PLAN_ID and project.camera(camera_name) is None:
         known = ", ".join(c.name for c in project.cameras) or "none"
         raise UserError(f"no camera named '{camera_name}' (cameras: {known})", project.path)
     new = zones_from_geojson(project, data, path, camera_name)
@@ -125,10 +128,10 @@ def export_geojson(project, path: str | Path, camera_name: str | None = None) ->
     zones = load_zones(project)
     if camera_name is not None:
         camera = project.camera(camera_name)
-        if camera is None:
+        if camera is None and camera_name != PLAN_ID:
             known = ", ".join(c.name for c in project.cameras) or "none"
             raise UserError(f"no camera named '{camera_name}' (cameras: {known})", project.path)
-        zones = [z for z in zones if z.camera_id == camera.id]
+        zones = [z for z in zones if z.camera_id == (camera.id if camera else PLAN_ID)]
     text = json.dumps(zones_to_geojson(project, zones), indent=2) + "\n"
     try:
         atomic_write_text(Path(path), text)

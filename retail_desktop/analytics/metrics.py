@@ -27,6 +27,7 @@ import pandas as pd
 
 from retail_desktop.errors import UserError
 
+from .floorplan import PLAN_ID
 from .geometry import points_in_polygon, segments_intersect, signed_distance
 from .zones import Zone
 
@@ -379,10 +380,12 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
     else:
         cameras = list(project.cameras)
     results, notes = [], []
+    has_plan_zones = any(z.camera_id == PLAN_ID for z in zones)
     for cam in cameras:
         cam_zones = [z for z in zones if z.camera_id == cam.id]
         if not cam_zones:
-            notes.append(f"camera '{cam.name}' has no zones; skipped")
+            if not (has_plan_zones and cam.homography is not None):
+                notes.append(f"camera '{cam.name}' has no zones; skipped")
             continue
         run = project.store.latest_run(cam.id, status="completed")
         if run is None:
@@ -391,9 +394,34 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
         tracks = project.store.track_array(run.id)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
         results.append(camera_metrics(cam.name, tracks, cam_zones, camera_fps(project, cam), n_frames, options))
+    results += _plan_metrics(project, zones, cameras, options, notes)
     if not results:
         raise UserError("nothing to measure: " + "; ".join(notes or ["the project has no cameras"]), project.path)
     return results, notes
+
+
+def _plan_metrics(project, zones, cameras, options: MetricOptions, notes: list[str]) -> list[CameraMetrics]:
+    """Floor-plan zones: each calibrated camera's tracks, feet mapped to the plan; the rows' camera is
+    ``plan:<camera name>`` (track ids stay per camera, so cameras are not merged)."""
+    from retail_desktop.annotation.track_import import camera_fps
+
+    from .floorplan import to_plan
+
+    plan_zones = [z for z in zones if z.camera_id == PLAN_ID]
+    if not plan_zones:
+        return []
+    out = []
+    for cam in cameras:
+        if cam.homography is None:
+            notes.append(f"camera '{cam.name}' is not calibrated to the floor plan; left out of plan zones")
+            continue
+        run = project.store.latest_run(cam.id, status="completed")
+        if run is None:
+            continue
+        tracks = to_plan(project.store.track_array(run.id), cam.homography, options.anchor)
+        n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
+        out.append(camera_metrics(f"plan:{cam.name}", tracks, plan_zones, camera_fps(project, cam), n_frames, options))
+    return out
 
 
 def metrics_table(results: Sequence[CameraMetrics]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 from retail_desktop.errors import UserError
 
+from .floorplan import PLAN_ID, floor_plan
 from .geometry import self_intersection
 
 KINDS: tuple[str, ...] = ("area", "line")
@@ -151,6 +152,19 @@ def check_zones(project, zones: Iterable[Zone], *, sizes: dict[str, tuple[int, i
         problem = zone.problem()
         if problem:
             raise UserError(problem, project.json_path)
+        if zone.camera_id == PLAN_ID:
+            plan = floor_plan(project)
+            if plan is None:
+                raise UserError(f"zone '{zone.name}' is on the floor plan, but the project has no floor plan",
+                                project.json_path)
+            problem = zone.outside(*plan["size"])
+            if problem:
+                raise UserError(f"floor plan: {problem.replace('camera frame', 'plan image')}", project.json_path)
+            key = (zone.camera_id, zone.name)
+            if key in seen:
+                raise UserError(f"the floor plan has two zones named '{zone.name}'", project.json_path)
+            seen.add(key)
+            continue
         camera = project.camera_by_id(zone.camera_id)
         if camera is None:
             known = ", ".join(c.name for c in project.cameras) or "none"
