@@ -146,3 +146,43 @@ def to_plan(tracks: pd.DataFrame, homography, anchor: str = "bottom-center") -> 
     out = tracks.copy()
     out["x1"], out["x2"], out["y1"], out["y2"] = px, px, py, py
     return out
+
+
+def calibration_report(project) -> dict[str, Calibration]:
+    """Camera name -> its fit from the stored pairs (for showing reprojection errors)."""
+    plan = floor_plan(project) or {}
+    out = {}
+    for cam in project.cameras:
+        pairs = (plan.get("pairs") or {}).get(cam.id)
+        if pairs:
+            arr = np.asarray(pairs, dtype=np.float64)
+            try:
+                out[cam.name] = fit_homography(arr[:, :2], arr[:, 2:])
+            except UserError:
+                continue
+    return out
+
+
+def plan_points(project, anchor: str = "bottom-center", task=None) -> dict[str, np.ndarray]:
+    """Camera name -> (N, 2) plan positions of the anchors of its latest completed run, for every
+    calibrated camera (the plan view's foot points and heatmap)."""
+    out: dict[str, np.ndarray] = {}
+    for cam in project.cameras:
+        if cam.homography is None:
+            continue
+        run = project.store.latest_run(cam.id, status="completed")
+        if run is None:
+            continue
+        mapped = to_plan(project.store.track_array(run.id), cam.homography, anchor)
+        out[cam.name] = np.c_[mapped["x1"].to_numpy(), mapped["y1"].to_numpy()]
+    return out
+
+
+def plan_heatmap(points: dict[str, np.ndarray], size: tuple[int, int], cell_px: float = 10.0) -> np.ndarray:
+    """Presence heatmap over the plan: number of track points per ``cell_px`` square, all cameras
+    together; shape (rows, columns) = (ceil(h / cell), ceil(w / cell))."""
+    w, h = size
+    nx, ny = int(np.ceil(w / cell_px)), int(np.ceil(h / cell_px))
+    allp = np.concatenate([p for p in points.values() if len(p)] or [np.zeros((0, 2))])
+    hist, _, _ = np.histogram2d(allp[:, 1], allp[:, 0], bins=[ny, nx], range=[[0, ny * cell_px], [0, nx * cell_px]])
+    return hist

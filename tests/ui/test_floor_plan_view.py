@@ -1,0 +1,44 @@
+"""pytest-qt: the floor plan view shows calibrated cameras' foot points, the heatmap, plan zones and
+reprojection errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from retail_desktop.analytics.floorplan import apply_homography, calibrate_camera, set_plan_image
+from retail_desktop.analytics.zones import Zone, save_zones
+from retail_desktop.annotation.track_import import store_tracks
+from retail_desktop.project import Project
+from retail_desktop.ui.panels.floor_plan import FloorPlanView
+
+
+def test_plan_view(qtbot, tmp_path):
+    src = tmp_path / "gt.txt"
+    src.write_text("x")
+    plan_png = tmp_path / "plan.png"
+    Image.fromarray(np.full((300, 400, 3), 200, dtype=np.uint8)).save(plan_png)
+    rows = [(f, 1, 10 + 5 * f, 20, 20 + 5 * f, 60) for f in range(30)]
+    with Project.create(tmp_path / "p") as p:
+        store_tracks(p, "Door", pd.DataFrame(rows, columns=["frame", "track_id", "x1", "y1", "x2", "y2"]),
+                     source=src, fmt="mot", fps=10.0, size=(320, 240))
+        p.add_camera("Back", tmp_path / "back.mp4")
+        set_plan_image(p, plan_png, (400, 300))
+        h = np.array([[1.0, 0, 20], [0, 1.0, 30], [0, 0, 1]])
+        cam = np.array([[0, 0], [320, 0], [320, 240], [0, 240]], dtype=float)
+        px, py = apply_homography(h, cam[:, 0], cam[:, 1])
+        calibrate_camera(p, "Door", np.c_[cam, px, py])
+        save_zones(p, [Zone("aisle", "area", "plan", [[50, 50], [150, 50], [150, 150]])])
+        view = FloorPlanView(p)
+        qtbot.addWidget(view)
+        with qtbot.waitSignal(view.loaded, timeout=10000):
+            view.refresh()
+        assert list(view.scatters) == ["Door"]
+        xs, ys = view.scatters["Door"].getData()
+        assert len(xs) == 30 and np.allclose(xs[:2], [35, 40]) and np.allclose(ys, 90)  # feet + (20, 30)
+        assert view.heat.image is not None and view.heat.image.shape == (30, 40)
+        assert len(view.zone_items) == 1
+        assert "Door: reprojection error 0.0 px" in view.errors.text()
+        assert "not calibrated: Back" in view.errors.text()
+        assert view.image.image.shape == (300, 400, 3)
