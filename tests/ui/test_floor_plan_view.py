@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+import cv2
 
 from retail_desktop.analytics.floorplan import apply_homography, calibrate_camera, set_plan_image
 from retail_desktop.analytics.zones import Zone, save_zones
@@ -18,7 +18,7 @@ def test_plan_view(qtbot, tmp_path):
     src = tmp_path / "gt.txt"
     src.write_text("x")
     plan_png = tmp_path / "plan.png"
-    Image.fromarray(np.full((300, 400, 3), 200, dtype=np.uint8)).save(plan_png)
+    cv2.imwrite(str(plan_png), np.full((300, 400, 3), 200, dtype=np.uint8))
     rows = [(f, 1, 10 + 5 * f, 20, 20 + 5 * f, 60) for f in range(30)]
     with Project.create(tmp_path / "p") as p:
         store_tracks(p, "Door", pd.DataFrame(rows, columns=["frame", "track_id", "x1", "y1", "x2", "y2"]),

@@ -20,10 +20,12 @@ CAMERA_COLORS = ("#ffb000", "#00c2ff", "#ff4d6d", "#6ee06e", "#c77dff", "#f77f00
 
 
 def load_plan_image(path: str) -> np.ndarray:
-    from PIL import Image
+    import cv2
 
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f"{path}: cannot be read as an image")
+    return np.ascontiguousarray(image[..., ::-1])  # BGR -> RGB
 
 
 def _compute(project, task=None):
