@@ -65,31 +65,28 @@ def zones_from_geojson(project, data: Any, path: Path, camera_name: str | None =
             raise _fail(path, f"feature {i} has no 'name' property")
         gtype, coords = geom.get("type"), geom.get("coordinates")
         kind = props.get("kind", "area" if gtype == "Polygon" else "line" if gtype == "LineString" else None)
+        where = f"feature {i} ('{name}')"
+        if gtype not in ("Polygon", "LineString"):
+            raise _fail(path, f"{where}: geometry type must be Polygon or LineString, not {gtype!r}")
+        if gtype == "Polygon" and (not isinstance(coords, list) or len(coords) != 1):
+            raise _fail(path, f"{where}: a Polygon zone has exactly one ring (no holes)")
         try:
-            if gtype == "Polygon":
-                if not isinstance(coords, list) or len(coords) != 1:
-                    raise ValueError("a Polygon zone has exactly one ring (no holes)")
-                pts = [[float(v) for v in p] for p in coords[0]]
-                if len(pts) > 1 and pts[0] == pts[-1]:
-                    pts = pts[:-1]
-            elif gtype == "LineString":
-                pts = [[float(v) for v in p] for p in coords]
-            else:
-                raise ValueError(f"geometry type must be Polygon or LineString, not {gtype!r}")
-        except (TypeError, ValueError) as exc:
-            msg = str(exc) if "zone" in str(exc) or "geometry" in str(exc) else "coordinates must be [x, y] number pairs"
-            raise _fail(path, f"feature {i} ('{name}'): {msg}") from None
+            pts = [[float(v) for v in p] for p in (coords[0] if gtype == "Polygon" else coords)]
+        except (TypeError, ValueError):
+            raise _fail(path, f"{where}: coordinates must be [x, y] number pairs") from None
+        if gtype == "Polygon" and len(pts) > 1 and pts[0] == pts[-1]:
+            pts = pts[:-1]  # GeoJSON rings repeat the first point at the end
         if (kind, gtype) not in (("area", "Polygon"), ("line", "LineString")):
-            raise _fail(path, f"feature {i} ('{name}'): kind {kind!r} does not match geometry {gtype}")
+            raise _fail(path, f"{where}: kind {kind!r} does not match geometry {gtype}")
         cam = props.get("camera") or camera_name
         if cam is None:
-            raise _fail(path, f"feature {i} ('{name}') names no camera; add a 'camera' property or pass --camera")
+            raise _fail(path, f"{where} names no camera; add a 'camera' property or pass --camera")
         if camera_name is not None and cam != camera_name:
             continue  # --camera selects the features of one camera
         camera = project.camera(cam)
         if camera is None and cam != PLAN_ID:
             known = ", ".join(c.name for c in project.cameras) or "none"
-            raise UserError(f"feature {i} ('{name}'): no camera named '{cam}' in the project (cameras: {known})", path)
+            raise UserError(f"{where}: no camera named '{cam}' in the project (cameras: {known})", path)
         zones.append(Zone(name=name.strip(), kind=kind, camera_id=camera.id if camera else PLAN_ID, points=pts,
                           purpose=props.get("purpose", "other"),
                           color=props.get("color") or PALETTE[len(zones) % len(PALETTE)]))

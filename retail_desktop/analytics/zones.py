@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from retail_desktop.errors import UserError
 
 from .floorplan import PLAN_ID, floor_plan
-from .geometry import self_intersection
+from .geometry import polygon_area, self_intersection
 
 KINDS: tuple[str, ...] = ("area", "line")
 PURPOSES: tuple[str, ...] = ("entrance", "queue", "shelf", "checkout", "staff-only", "other")
@@ -68,8 +68,6 @@ class Zone:
         if bad is not None:
             return (f"zone '{self.name}' crosses itself (edges {bad[0] + 1} and {bad[1] + 1}); "
                     "move a vertex so the outline does not cross or touch itself")
-        from .geometry import polygon_area
-
         if polygon_area(pts) == 0:
             return f"zone '{self.name}' has no area (all vertices on one line)"
         return None

@@ -55,7 +55,6 @@ def test_area_whole_range():
 
 
 def test_dwell_equals_occupancy_integral():
-    (r,) = rows(TRACKS, [area()], bin_s=0.7)[:1]
     for r in rows(TRACKS, [area()], bin_s=0.7):
         assert r.occupancy_mean * r.frames / FPS == pytest.approx(r.dwell_s_total)
 

@@ -120,3 +120,20 @@ def test_self_intersecting_and_outside_are_refused(qtbot, editor, project):
     assert "outside" in ed.status.text()
     assert np.allclose(ed.roi_points("Area 1")[0], [20, 20], atol=1.5)
     assert (project / "project.json").read_bytes() == before
+
+
+def test_plan_zones_are_edited_over_the_plan(qtbot, project, tmp_path):
+    import cv2
+
+    from retail_desktop.analytics.floorplan import PLAN_ID, set_plan_image
+
+    plan_png = tmp_path / "plan.png"
+    cv2.imwrite(str(plan_png), np.full((300, 400, 3), 90, dtype=np.uint8))
+    with Project.open(project) as p:
+        set_plan_image(p, plan_png, (400, 300))
+        ed = ZoneEditor.for_plan(p)
+        qtbot.addWidget(ed)
+        assert ed.image.image.shape == (300, 400, 3)
+        ed.model.add_area([[10, 10], [390, 10], [390, 290]], name="floor")
+        assert ed.save(p)
+        assert [(z.camera_id, z.name) for z in load_zones(p)] == [(PLAN_ID, "floor")]

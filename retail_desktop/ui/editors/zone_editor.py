@@ -184,6 +184,23 @@ class ZoneEditor(QWidget):
             raise UserError(f"no camera named '{camera_name}'", project.path)
         return cls(ZoneEditModel(camera.id, load_zones(project), frame_size(project, camera)), parent)
 
+    @classmethod
+    def for_plan(cls, project, parent: QWidget | None = None) -> ZoneEditor:
+        """An editor of the zones drawn on the floor plan, over the plan image."""
+        from retail_desktop.analytics.floorplan import PLAN_ID, floor_plan
+
+        plan = floor_plan(project)
+        if plan is None:
+            raise UserError("load a floor plan image first", project.path)
+        editor = cls(ZoneEditModel(PLAN_ID, load_zones(project), tuple(plan["size"])), parent)
+        try:
+            from retail_desktop.ui.panels.floor_plan import load_plan_image
+
+            editor.set_image(load_plan_image(plan["image"]))
+        except OSError as exc:
+            editor.message.emit(str(exc))
+        return editor
+
     # -------------------------------------------------------------------- drawing
     def scene_to_image(self, pos: QPointF) -> tuple[float, float]:
         p = self.plot.mapSceneToView(pos)
