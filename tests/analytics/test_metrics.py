@@ -1,6 +1,5 @@
 """Every metric on hand-made tracks; expected figures are worked out by hand in the comments."""
 
-import numpy as np
 import pytest
 
 from retail_desktop.analytics.metrics import MetricOptions, camera_metrics

@@ -1,7 +1,7 @@
 import pytest
 
 from retail_desktop.analytics.zone_edit import ZoneEditModel
-from retail_desktop.analytics.zones import Zone, load_zones
+from retail_desktop.analytics.zones import load_zones
 from retail_desktop.errors import UserError
 from retail_desktop.project import Project
 
