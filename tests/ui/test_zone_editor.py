@@ -62,7 +62,7 @@ def test_draw_edit_undo_save_reopen(qtbot, editor, project):
     # edit: drag a vertex handle of the area (through the ROI, as a mouse drag would)
     roi = ed._rois["Area 1"]
     roi.movePoint(roi.handles[2]["item"], QPointF(150, 140), finish=True, coords="parent")
-    assert np.allclose(ed.model.zone("Area 1").points[2], [150, 140], atol=1.5)
+    qtbot.waitUntil(lambda: np.allclose(ed.model.zone("Area 1").points[2], [150, 140], atol=1.5))
     # rename and purpose from the side panel
     ed.select("Area 1")
     ed.name_edit.setText("Queue")
@@ -117,7 +117,7 @@ def test_self_intersecting_and_outside_are_refused(qtbot, editor, project):
     # dragging a vertex off the frame is refused and the ROI snaps back to the model
     roi = ed._rois["Area 1"]
     roi.movePoint(roi.handles[0]["item"], QPointF(-50, 20), finish=True, coords="parent")
-    assert "outside" in ed.status.text()
+    qtbot.waitUntil(lambda: "outside" in ed.status.text())
     assert np.allclose(ed.roi_points("Area 1")[0], [20, 20], atol=1.5)
     assert (project / "project.json").read_bytes() == before
 
@@ -137,3 +137,27 @@ def test_plan_zones_are_edited_over_the_plan(qtbot, project, tmp_path):
         ed.model.add_area([[10, 10], [390, 10], [390, 290]], name="floor")
         assert ed.save(p)
         assert [(z.camera_id, z.name) for z in load_zones(p)] == [(PLAN_ID, "floor")]
+
+
+def test_insert_delete_vertex_and_move_zone_through_the_rois(qtbot, editor):
+    ed, _ = editor
+    ed.model.add_area([[20, 20], [120, 20], [120, 120], [20, 120]], name="shelf")
+    roi = ed._rois["shelf"]
+    # click on the top edge inserts a vertex there
+    top = next(seg for seg in roi.segments
+               if sorted((h["item"].pos().x(), h["item"].pos().y()) for h in seg.handles) == [(20, 20), (120, 20)])
+    roi.segmentClicked(top, pos=QPointF(70, 20))
+    qtbot.waitUntil(lambda: len(ed.model.zone("shelf").points) == 5)
+    assert np.allclose(ed.model.zone("shelf").points, [[20, 20], [70, 20], [120, 20], [120, 120], [20, 120]], atol=1e-6)
+    # "Remove handle" from a handle's context menu deletes that vertex
+    roi = ed._rois["shelf"]
+    roi.removeHandle(roi.handles[1]["item"])
+    qtbot.waitUntil(lambda: len(ed.model.zone("shelf").points) == 4)
+    # dragging the outline moves the whole zone
+    roi = ed._rois["shelf"]
+    roi.translate(10, 5, finish=True)
+    qtbot.waitUntil(lambda: ed.model.zone("shelf").points[0] != [20.0, 20.0])
+    assert np.allclose(ed.model.zone("shelf").points, [[30, 25], [130, 25], [130, 125], [30, 125]], atol=1e-6)
+    for _ in range(3):
+        ed.model.undo()
+    assert np.allclose(ed.model.zone("shelf").points, [[20, 20], [120, 20], [120, 120], [20, 120]])

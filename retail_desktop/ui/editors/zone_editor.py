@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QColorDialog, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget,
@@ -309,6 +309,13 @@ class ZoneEditor(QWidget):
         return [[float(p.x()), float(p.y())] for p in (roi.mapToParent(h["item"].pos()) for h in roi.handles)]
 
     def _on_roi_changed(self, name: str, roi) -> None:
+        # pyqtgraph reports some changes (an inserted handle) before it has finished making them, and
+        # applying them redraws every ROI; so read the outline once control is back in the event loop.
+        QTimer.singleShot(0, lambda: self._apply_roi(name, roi))
+
+    def _apply_roi(self, name: str, roi) -> None:
+        if self._rois.get(name) is not roi:
+            return  # already redrawn from the model
         points = self.roi_points(name)
         if points != self.model.zone(name).points:
             self._try(self.model.set_points, name, points)
