@@ -161,3 +161,17 @@ def test_insert_delete_vertex_and_move_zone_through_the_rois(qtbot, editor):
     for _ in range(3):
         ed.model.undo()
     assert np.allclose(ed.model.zone("shelf").points, [[20, 20], [120, 20], [120, 120], [20, 120]])
+
+
+def test_frame_is_decoded_off_the_gui_thread(qtbot):
+    from datafiles import data_file
+    from retail_desktop.analytics.zone_edit import ZoneEditModel
+
+    video = data_file("videos/mall_entrance_revolving_doors.mp4")
+    ed = ZoneEditor(ZoneEditModel("cam1", frame_size=(640, 360)))
+    qtbot.addWidget(ed)
+    runner = ed.load_frame(video, 100)
+    with qtbot.waitSignal(runner.finished, timeout=20000):
+        pass
+    image = ed.image.image
+    assert image.shape == (360, 640, 3) and image.std() > 10  # a real picture, not the black placeholder
