@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import cv2
+from PySide6.QtCore import QPointF
 
 from retail_desktop.analytics.floorplan import apply_homography, calibrate_camera, set_plan_image
 from retail_desktop.analytics.zones import Zone, save_zones
@@ -42,3 +43,46 @@ def test_plan_view(qtbot, tmp_path):
         assert "Door: reprojection error 0.0 px" in view.errors.text()
         assert "not calibrated: Back" in view.errors.text()
         assert view.image.image.shape == (300, 400, 3)
+
+
+def test_calibration_widget_collects_pairs_and_fits(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from retail_desktop.ui.panels.floor_plan import CalibrationWidget
+
+    plan_png = tmp_path / "plan.png"
+    cv2.imwrite(str(plan_png), np.full((300, 400, 3), 200, dtype=np.uint8))
+    with Project.create(tmp_path / "p") as p:
+        p.add_camera("Door", tmp_path / "door.mp4")
+        set_plan_image(p, plan_png, (400, 300))
+        w = CalibrationWidget(p, "Door")
+        w.set_camera_image(np.zeros((240, 320, 3), dtype=np.uint8))
+        w.resize(900, 500)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        w.add_plan_point(5, 5)
+        assert "camera point first" in w.status.text()
+        # the first camera point with a real click on the left view
+        w.cam_box.autoRange()
+        w.plan_box.autoRange()
+        scene = w.cam_box.mapViewToScene(QPointF(40, 40))
+        qtbot.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(scene))
+        assert w._pending is not None and np.allclose(w._pending, [40, 40], atol=2)
+        w._pending = [40.0, 40.0]
+        scene = w.plan_box.mapViewToScene(QPointF(60, 70))
+        qtbot.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton, pos=w.view.mapFromScene(scene))
+        assert len(w.pairs) == 1 and np.allclose(w.pairs[0][2:], [60, 70], atol=2)
+        w.pairs[0][2:] = [60.0, 70.0]
+        w.fit()
+        assert "at least 4" in w.status.text()
+        for cx, cy in [(300, 40), (300, 200), (40, 200)]:
+            w.add_camera_point(cx, cy)
+            w.add_plan_point(cx + 20, cy + 30)
+        with qtbot.waitSignal(w.calibrated) as sig:
+            w.fit()
+        assert sig.args[0] < 1e-6
+        assert np.allclose(p.camera("Door").homography, [[1, 0, 20], [0, 1, 30], [0, 0, 1]], atol=1e-6)
+        assert w.table.rowCount() == 4 and w.table.item(3, 4).text() == "0.0"
+    with Project.open(tmp_path / "p") as again:
+        assert CalibrationWidget(again, "Door").pairs[3] == [40.0, 200.0, 60.0, 230.0]

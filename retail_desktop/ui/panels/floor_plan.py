@@ -2,7 +2,7 @@
 the zones drawn on the plan, and each camera's reprojection error.
 
 Points and heatmap come from :mod:`retail_desktop.analytics.floorplan` on a worker thread; the view
-only draws. Calibrating (the point pairs) is done with
+only draws. :class:`CalibrationWidget` collects a camera's point pairs and calls
 :func:`~retail_desktop.analytics.floorplan.calibrate_camera`.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from retail_desktop.analytics.floorplan import PLAN_ID, calibration_report, floor_plan, plan_heatmap, plan_points
@@ -123,3 +123,135 @@ class FloorPlanView(QWidget):
         if w and h:
             self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         self.loaded.emit()
+
+
+class CalibrationWidget(QWidget):
+    """Point pairs for one camera: click a floor landmark on the camera frame (left), then the same
+    landmark on the plan (right); *Fit* computes the homography, stores it and shows the reprojection
+    error of every pair. Needs >= 4 pairs spread over the floor."""
+
+    calibrated = Signal(float)  # rms reprojection error, plan pixels
+
+    def __init__(self, project, camera_name: str, parent: QWidget | None = None):
+        from PySide6.QtWidgets import QPushButton, QTableWidget
+
+        super().__init__(parent)
+        self.project = project
+        self.camera_name = camera_name
+        self.pairs: list[list[float]] = []
+        self._pending: list[float] | None = None
+        self._runner = None
+        plan = floor_plan(project) or {}
+        camera = project.camera(camera_name)
+        stored = (plan.get("pairs") or {}).get(camera.id) if camera else None
+        self.pairs = [list(map(float, p)) for p in stored] if stored else []
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.cam_box = self.view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.plan_box = self.view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.cam_image = pg.ImageItem(axisOrder="row-major")
+        self.plan_image = pg.ImageItem(axisOrder="row-major")
+        self.cam_box.addItem(self.cam_image)
+        self.plan_box.addItem(self.plan_image)
+        self.cam_marks = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#ffb000"))
+        self.plan_marks = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#00c2ff"))
+        self.cam_box.addItem(self.cam_marks)
+        self.plan_box.addItem(self.plan_marks)
+        self.view.scene().sigMouseClicked.connect(self._on_click)
+        if plan.get("image"):
+            try:
+                self.plan_image.setImage(load_plan_image(plan["image"]))
+            except OSError as exc:
+                self.plan_image.setImage(np.zeros((10, 10, 3), dtype=np.uint8))
+                plan_error = str(exc)
+            else:
+                plan_error = ""
+        else:
+            plan_error = "load a floor plan image first"
+
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["camera x", "camera y", "plan x", "plan y", "error (px)"])
+        self.status = QLabel(plan_error or "Click a floor point on the camera, then the same point on the plan.")
+        self.status.setWordWrap(True)
+        fit = QPushButton("Fit")
+        fit.clicked.connect(self.fit)
+        undo = QPushButton("Remove last pair")
+        undo.clicked.connect(self.remove_last)
+        buttons = QHBoxLayout()
+        buttons.addWidget(fit)
+        buttons.addWidget(undo)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view, 3)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        self._redraw()
+
+    def set_camera_image(self, image: np.ndarray) -> None:
+        self.cam_image.setImage(np.asarray(image))
+
+    def load_camera_frame(self, index: int = 0):
+        """Decode a frame of the camera's footage off the GUI thread."""
+        from retail_desktop.ui.editors.zone_editor import _decode_frame
+        from retail_desktop.ui.workers import TaskRunner
+
+        camera = self.project.camera(self.camera_name)
+        self._runner = TaskRunner(_decode_frame, camera.video, int(index), parent=self)
+        self._runner.finished.connect(self.set_camera_image)
+        self._runner.failed.connect(self.status.setText)
+        return self._runner.start()
+
+    def _on_click(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return
+        for box, add in ((self.cam_box, self.add_camera_point), (self.plan_box, self.add_plan_point)):
+            if box.sceneBoundingRect().contains(ev.scenePos()):
+                p = box.mapSceneToView(ev.scenePos())
+                add(float(p.x()), float(p.y()))
+                return
+
+    def add_camera_point(self, x: float, y: float) -> None:
+        self._pending = [x, y]
+        self.status.setText(f"Camera point ({x:.0f}, {y:.0f}); now click the same place on the plan.")
+        self._redraw()
+
+    def add_plan_point(self, x: float, y: float) -> None:
+        if self._pending is None:
+            self.status.setText("Click the camera point first, then the plan point.")
+            return
+        self.pairs.append(self._pending + [x, y])
+        self._pending = None
+        self.status.setText(f"{len(self.pairs)} pairs" + ("" if len(self.pairs) >= 4 else " (4 needed)"))
+        self._redraw()
+
+    def remove_last(self) -> None:
+        if self.pairs:
+            self.pairs.pop()
+        self._pending = None
+        self._redraw()
+
+    def fit(self) -> None:
+        from retail_desktop.analytics.floorplan import calibrate_camera
+        from retail_desktop.errors import UserError
+
+        try:
+            cal = calibrate_camera(self.project, self.camera_name, self.pairs)
+        except UserError as exc:
+            self.status.setText(str(exc))
+            return
+        self._redraw(cal.errors)
+        self.status.setText(f"Reprojection error {cal.rms:.1f} px RMS, worst pair {cal.errors.max():.1f} px; saved")
+        self.calibrated.emit(cal.rms)
+
+    def _redraw(self, errors=None) -> None:
+        from PySide6.QtWidgets import QTableWidgetItem
+
+        cam = [p[:2] for p in self.pairs] + ([self._pending] if self._pending else [])
+        self.cam_marks.setData(pos=np.asarray(cam, dtype=float).reshape(-1, 2))
+        self.plan_marks.setData(pos=np.asarray([p[2:] for p in self.pairs], dtype=float).reshape(-1, 2))
+        self.table.setRowCount(len(self.pairs))
+        for i, p in enumerate(self.pairs):
+            values = list(p) + ([errors[i]] if errors is not None else [None])
+            for j, v in enumerate(values):
+                self.table.setItem(i, j, QTableWidgetItem("" if v is None else f"{v:.1f}"))
