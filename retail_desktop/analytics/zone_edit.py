@@ -175,6 +175,6 @@ class ZoneEditModel:
     # ------------------------------------------------------------------ storage
     def save(self, project) -> None:
         """Store this camera's zones in the project (atomic save; other cameras' zones are kept)."""
-        replace_camera_zones(project, self.camera_id, self.zones)
+        replace_camera_zones(project, self.camera_id, self.zones, self.frame_size)
         self._saved = self.zones
         self._notify()

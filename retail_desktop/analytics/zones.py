@@ -110,19 +110,32 @@ class Zone:
         return copy.deepcopy(self)
 
 
+_SIZE_CACHE: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+
 def frame_size(project, camera) -> tuple[int, int] | None:
     """A camera's frame size: from the camera entry (imported ground truth) or its footage; None when
-    neither says (then zones cannot be checked against the frame)."""
+    neither says (then zones cannot be checked against the frame). Probing a long video scans it, so
+    the answer is remembered per file (path, modification time, size) for the process."""
     size = camera.extra.get("frame_size")
     if size:
         return int(size[0]), int(size[1])
-    try:
-        from retail_desktop.video import probe
+    import os
 
-        info = probe(camera.video)
-    except Exception:  # noqa: BLE001 - a missing video only means we cannot check bounds
+    try:
+        st = os.stat(camera.video)
+    except OSError:
         return None
-    return int(info.width), int(info.height)
+    key = (camera.video, st.st_mtime_ns, st.st_size)
+    if key not in _SIZE_CACHE:
+        try:
+            from retail_desktop.video import probe
+
+            info = probe(camera.video)
+        except Exception:  # noqa: BLE001 - an unreadable video only means we cannot check bounds
+            return None
+        _SIZE_CACHE[key] = (int(info.width), int(info.height))
+    return _SIZE_CACHE[key]
 
 
 def load_zones(project) -> list[Zone]:
@@ -141,9 +154,13 @@ def load_zones(project) -> list[Zone]:
     return zones
 
 
-def check_zones(project, zones: Iterable[Zone], *, sizes: dict[str, tuple[int, int] | None] | None = None) -> None:
+def check_zones(project, zones: Iterable[Zone], *, sizes: dict[str, tuple[int, int] | None] | None = None,
+                bounds_for: set[str] | None = None) -> None:
     """Raise UserError for the first zone that is invalid in this project: its own shape, an unknown
-    camera, a vertex outside the frame, a name used twice on one camera."""
+    camera, a vertex outside the frame, a name used twice on one camera.
+
+    ``sizes`` gives known frame sizes by camera id (others are looked up); ``bounds_for`` limits the
+    frame check to those camera ids (zones already stored were checked when they were saved)."""
     seen: set[tuple[str, str]] = set()
     sizes = {} if sizes is None else sizes
     for zone in zones:
@@ -168,9 +185,12 @@ def check_zones(project, zones: Iterable[Zone], *, sizes: dict[str, tuple[int, i
             known = ", ".join(c.name for c in project.cameras) or "none"
             raise UserError(f"zone '{zone.name}': no camera with id '{zone.camera_id}' (cameras: {known})",
                             project.json_path)
-        if camera.id not in sizes:
-            sizes[camera.id] = frame_size(project, camera)
-        size = sizes[camera.id]
+        if bounds_for is not None and camera.id not in bounds_for:
+            size = None
+        else:
+            if camera.id not in sizes:
+                sizes[camera.id] = frame_size(project, camera)
+            size = sizes[camera.id]
         if size is not None:
             problem = zone.outside(*size)
             if problem:
@@ -181,11 +201,12 @@ def check_zones(project, zones: Iterable[Zone], *, sizes: dict[str, tuple[int, i
         seen.add(key)
 
 
-def save_zones(project, zones: list[Zone]) -> None:
-    """Check ``zones`` and make them the project's zones, saved atomically. On any error (invalid zone,
-    disk) memory and disk keep the previous zones."""
+def save_zones(project, zones: list[Zone], *, sizes: dict[str, tuple[int, int] | None] | None = None,
+               bounds_for: set[str] | None = None) -> None:
+    """Check ``zones`` (see :func:`check_zones`) and make them the project's zones, saved atomically.
+    On any error (invalid zone, disk) memory and disk keep the previous zones."""
     zones = list(zones)
-    check_zones(project, zones)
+    check_zones(project, zones, sizes=sizes, bounds_for=bounds_for)
     previous = project.extra.get(ZONES_KEY, _MISSING)
     project.extra[ZONES_KEY] = [z.to_dict() for z in zones]
     try:
@@ -198,10 +219,13 @@ def save_zones(project, zones: list[Zone]) -> None:
         raise
 
 
-def replace_camera_zones(project, camera_id: str, zones: list[Zone]) -> None:
-    """Make ``zones`` the zones of one camera, keeping the other cameras' zones."""
+def replace_camera_zones(project, camera_id: str, zones: list[Zone],
+                         frame_size_hint: tuple[int, int] | None = None) -> None:
+    """Make ``zones`` the zones of one camera, keeping the other cameras' zones (only this camera's
+    are checked against its frame; ``frame_size_hint`` spares probing its video)."""
     others = [z for z in load_zones(project) if z.camera_id != camera_id]
-    save_zones(project, others + list(zones))
+    sizes = {camera_id: frame_size_hint} if frame_size_hint else None
+    save_zones(project, others + list(zones), sizes=sizes, bounds_for={camera_id})
 
 
 _MISSING = object()

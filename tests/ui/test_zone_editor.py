@@ -175,3 +175,24 @@ def test_frame_is_decoded_off_the_gui_thread(qtbot):
         pass
     image = ed.image.image
     assert image.shape == (360, 640, 3) and image.std() > 10  # a real picture, not the black placeholder
+
+
+def test_for_camera_with_footage_takes_the_frame_size_from_the_decoded_frame(qtbot, tmp_path):
+    from datafiles import data_file
+
+    video = data_file("videos/mall_entrance_revolving_doors.mp4")
+    with Project.create(tmp_path / "mall") as p:
+        p.add_camera("Mall", video)
+        ed = ZoneEditor.for_camera(p, "Mall", frame=10)
+        qtbot.addWidget(ed)
+        assert ed.model.frame_size is None
+        qtbot.waitUntil(lambda: ed.model.frame_size == (640, 360), timeout=20000)
+        ed.model.add_line((100, 300), (580, 300), name="entrance")
+        ed.set_mode("area")
+        for x, y in [(600, 300), (700, 300), (650, 340)]:  # off the 640-pixel-wide frame
+            ed.add_draft_point(x, y)
+        ed.finish_draft()
+        assert "outside the camera frame" in ed.status.text()
+        assert ed.save(p)
+    with Project.open(tmp_path / "mall") as p:
+        assert [z.name for z in load_zones(p)] == ["entrance"]

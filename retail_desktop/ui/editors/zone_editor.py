@@ -127,8 +127,12 @@ class ZoneEditor(QWidget):
 
     # -------------------------------------------------------------------- frame
     def set_image(self, image: np.ndarray) -> None:
-        """Show ``image`` (H x W or H x W x 3, RGB) as the background, one pixel per zone unit."""
-        self.image.setImage(np.asarray(image))
+        """Show ``image`` (H x W or H x W x 3, RGB) as the background, one pixel per zone unit. When the
+        model does not know the frame size yet, the image's becomes the bound for its points."""
+        image = np.asarray(image)
+        self.image.setImage(image)
+        if self.model.frame_size is None:
+            self.model.frame_size = (int(image.shape[1]), int(image.shape[0]))
         self.plot.autoRange(padding=0.02)
 
     def load_frame(self, video: str | Path, index: int = 0):
@@ -175,14 +179,19 @@ class ZoneEditor(QWidget):
         return False
 
     @classmethod
-    def for_camera(cls, project, camera_name: str, parent: QWidget | None = None) -> ZoneEditor:
-        """An editor of one camera's zones as stored in ``project`` (frame size checked when known)."""
-        from retail_desktop.analytics.zones import frame_size
-
+    def for_camera(cls, project, camera_name: str, frame: int | None = 0, parent: QWidget | None = None) -> ZoneEditor:
+        """An editor of one camera's zones as stored in ``project``. With footage, frame ``frame`` is
+        decoded off the GUI thread (its size then bounds the zones); ``frame=None`` skips that."""
         camera = project.camera(camera_name)
         if camera is None:
             raise UserError(f"no camera named '{camera_name}'", project.path)
-        return cls(ZoneEditModel(camera.id, load_zones(project), frame_size(project, camera)), parent)
+        size = camera.extra.get("frame_size")
+        editor = cls(ZoneEditModel(camera.id, load_zones(project), tuple(size) if size else None), parent)
+        if frame is not None and not camera.extra.get("ground_truth") and Path(camera.video).is_file():
+            editor.load_frame(camera.video, frame)
+        elif frame is not None:
+            editor.message.emit("No footage for this camera: zones are drawn on a blank frame")
+        return editor
 
     @classmethod
     def for_plan(cls, project, parent: QWidget | None = None) -> ZoneEditor:
