@@ -28,6 +28,7 @@ EXIT_CANCELLED = 130
 VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_import",
     "retail_desktop.cli_annotation",
+    "retail_desktop.cli_analytics",
 )
 
 

@@ -1,1 +1,1 @@
-"""Editors that change a project: annotation mode (zones to come)."""
+"""Editors that change a project: zones drawn over camera frames, annotation mode."""
