@@ -7,6 +7,7 @@ one line on stderr naming the file and the problem; a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -14,10 +15,22 @@ from pathlib import Path
 from typing import Sequence
 
 from retail_desktop import __version__
+from retail_desktop.cli_common import camera_tracks, pick_camera
 from retail_desktop.errors import UserError
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
+
+
+#: Modules that add verbs: each has ``register(subparsers)``, which adds its parsers and sets
+#: ``handler=function(args) -> exit status`` on them. Keeps this file from growing with every feature.
+#: They must import heavy things (torch, pandas, Qt) inside their handlers, not at module level.
+VERB_MODULES: tuple[str, ...] = (
+    "retail_desktop.cli_import",
+    "retail_desktop.cli_annotation",
+    "retail_desktop.cli_analytics",
+    "retail_desktop.cli_open",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,11 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="analyse again even if an identical run is complete")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("export", help="export tracks (MOTChallenge txt or CSV)")
+    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, CVAT for video 1.1 XML with labels)")
     e.add_argument("project")
-    e.add_argument("--format", choices=["mot", "csv"], required=True)
+    e.add_argument("--format", choices=["mot", "csv", "cvat"], required=True)
     e.add_argument("--out", required=True, type=Path)
-    e.add_argument("--camera", help="camera name (required for mot when the project has several)")
+    e.add_argument("--camera", help="camera name (required for mot and cvat when the project has several)")
+    e.add_argument("--taxonomy", help="cvat: which labels become the behaviour attribute (default: the run's)")
 
     v = sub.add_parser("evaluate-tracking", help="score a camera's tracks against MOTChallenge ground truth")
     v.add_argument("project")
@@ -105,13 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser("gui", help="open the app (the default when no command is given)")
     g.add_argument("project", nargs="?")
 
-    o = sub.add_parser("open", help="open a project in the app, or render it to a PNG and exit")
-    o.add_argument("project")
-    o.add_argument("--screenshot", type=Path, metavar="OUT.png",
-                   help="render the main window with the project, write this PNG and exit")
-    o.add_argument("--at", type=float, default=None, metavar="SECONDS",
-                   help="project time to show (default: the start)")
-    o.add_argument("--heatmap", action="store_true", help="turn the heatmap layer on")
+    for module in VERB_MODULES:
+        importlib.import_module(module).register(sub)
     return p
 
 
@@ -123,10 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from retail_desktop.ui.app import run_gui
 
         return run_gui(project=getattr(args, "project", None))
-    if args.command == "open":
-        return _cmd_open(args)
+    handler = getattr(args, "handler", None) or _COMMANDS[args.command]
     try:
-        return _COMMANDS[args.command](args)
+        return handler(args)
     except UserError as exc:
         print(f"retail-desktop {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -179,37 +187,22 @@ def _cmd_analyze(args) -> int:
     return 0
 
 
-def _pick_camera(project, name: str | None, required: bool):
-    if name is not None:
-        cam = project.camera(name)
-        if cam is None:
-            names = ", ".join(c.name for c in project.cameras) or "none"
-            raise UserError(f"no camera named '{name}' (cameras: {names})", project.path)
-        return cam
-    if not project.cameras:
-        raise UserError("the project has no cameras yet; run retail-desktop analyze first", project.path)
-    if len(project.cameras) > 1 and required:
-        names = ", ".join(c.name for c in project.cameras)
-        raise UserError(f"the project has several cameras; choose one with --camera ({names})", project.path)
-    return project.cameras[0] if len(project.cameras) == 1 else None
-
-
-def _camera_tracks(project, camera):
-    run = project.store.latest_run(camera.id, status="completed")
-    if run is None:
-        raise UserError(f"camera '{camera.name}' has no completed analysis; run retail-desktop analyze",
-                        project.path)
-    return project.store.track_array(run.id)
-
-
 def _cmd_export(args) -> int:
     from retail_desktop.project import Project
     from retail_desktop.vision.export import tracks_to_csv, tracks_to_mot
 
+    if args.format == "cvat":
+        from retail_desktop.annotation.cvat import export_cvat
+
+        with Project.open(args.project) as project:
+            camera = pick_camera(project, args.camera, required=True)
+            n, labelled = export_cvat(project, camera, args.out, taxonomy=args.taxonomy)
+        print(f"wrote {n} boxes ({labelled} with a behaviour label) to {args.out}")
+        return 0
     with Project.open(args.project) as project:
-        camera = _pick_camera(project, args.camera, required=args.format == "mot")
+        camera = pick_camera(project, args.camera, required=args.format == "mot")
         cameras = [camera] if camera is not None else project.cameras
-        frames = {c.name: _camera_tracks(project, c) for c in cameras}
+        frames = {c.name: camera_tracks(project, c) for c in cameras}
     if args.format == "mot":
         (name, df), = frames.items()
         n = tracks_to_mot(df, args.out)
@@ -229,8 +222,8 @@ def _cmd_evaluate(args) -> int:
     if len(gt) == 0:
         raise UserError("holds no ground-truth boxes; nothing to score against", args.gt)
     with Project.open(args.project) as project:
-        camera = _pick_camera(project, args.camera, required=True)
-        hyp = tracks_as_mot_frame(_camera_tracks(project, camera))
+        camera = pick_camera(project, args.camera, required=True)
+        hyp = tracks_as_mot_frame(camera_tracks(project, camera))
     scores = evaluate_mot(gt, hyp, iou_threshold=args.iou)
     data = scores.to_dict()
     if args.json:
@@ -242,24 +235,6 @@ def _cmd_evaluate(args) -> int:
         value = data[key]
         print(f"{key:>16}: {value:.4f}" if isinstance(value, float) else f"{key:>16}: {value}")
     return 0
-
-
-def _cmd_open(args) -> int:
-    """Checks the project before any window exists, so a bad path is one line, not a dialog."""
-    from retail_desktop.project import Project
-
-    try:
-        Project.open(args.project).close()
-        if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
-            raise UserError("must end in .png", args.screenshot)
-    except UserError as exc:
-        print(f"retail-desktop open: error: {exc}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    if args.screenshot is not None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # rendering a PNG needs no screen
-    from retail_desktop.ui.app import run_gui
-
-    return run_gui(project=args.project, screenshot=args.screenshot, at_s=args.at, heatmap=args.heatmap)
 
 
 _COMMANDS = {

@@ -14,6 +14,9 @@ History:
 * v2: cameras gain ``offset_s`` (place on the project timeline) and ``homography`` (to the floor
   plan); the database keeps raw detections per frame (``detection_frames``) so a run can be
   re-tracked without the detector, and track points get a per-track index for trajectory queries.
+* v3: behaviour ``segments`` on tracks (human labels, rule suggestions, imported labels) and
+  ``behavior_predictions`` (a model's label per track window, with the model version that made it);
+  ``project.json`` may carry ``zones`` and ``floor_plan`` (no change to existing keys).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any, Callable
 
 from ..errors import ProjectError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def newer_schema_error(path: Path, version: int) -> ProjectError:
@@ -49,8 +52,14 @@ def _json_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "cameras": cameras, "settings": data.get("settings", {})}
 
 
+def _json_2_to_3(data: dict[str, Any]) -> dict[str, Any]:
+    # Zones and the floor plan are new optional keys; nothing existing changes shape.
+    return dict(data)
+
+
 JSON_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _json_1_to_2,
+    2: _json_2_to_3,
 }
 
 
@@ -136,9 +145,52 @@ def _sqlite_1_to_2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _sqlite_2_to_3(conn: sqlite3.Connection) -> None:
+    # Segments hang off (run, track): an analysis run's track ids are the identities people are
+    # labelled by. ID fixes (merge/split) rewrite track ids in place and move segments with them.
+    conn.execute(
+        """
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES analysis_runs(id) ON DELETE CASCADE,
+            track_id INTEGER NOT NULL,
+            start_frame INTEGER NOT NULL,
+            end_frame INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            taxonomy TEXT NOT NULL,
+            source TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'accepted',
+            annotator TEXT,
+            confidence REAL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (end_frame >= start_frame)
+        )
+        """
+    )
+    conn.execute("CREATE INDEX segments_track ON segments(run_id, track_id, start_frame)")
+    conn.execute(
+        """
+        CREATE TABLE behavior_predictions (
+            run_id INTEGER NOT NULL REFERENCES analysis_runs(id) ON DELETE CASCADE,
+            track_id INTEGER NOT NULL,
+            start_frame INTEGER NOT NULL,
+            end_frame INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            probabilities TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (run_id, track_id, start_frame, model)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 SQLITE_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _sqlite_0_to_1,
     1: _sqlite_1_to_2,
+    2: _sqlite_2_to_3,
 }
 
 

@@ -209,6 +209,18 @@ class Store:
         with self._translate("read the project database"):
             return conn.execute(sql, params).fetchall()
 
+    # Public hooks for the other parts of the store (segments, predictions, ID fixes) that live in
+    # their own modules: they get the same transaction and error translation as the methods here.
+
+    def transaction(self, action: str):
+        """Context manager for one write transaction: ``with store.transaction("save a segment") as conn``.
+        ``action`` completes the message of a disk error ("could not <action>: ...")."""
+        return self._write(action)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of one read-only statement, with disk errors turned into ProjectError."""
+        return self._read(sql, params)
+
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
         self._closed = True

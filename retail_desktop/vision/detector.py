@@ -8,13 +8,14 @@ a blocked network.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from retail_desktop.digests import file_sha256
 
 import numpy as np
 
@@ -46,14 +47,6 @@ def resolve_device(device: str = "auto") -> str:
     if device.isdigit():
         return f"cuda:{device}"
     return device
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _looks_like_path(spec: str) -> bool:

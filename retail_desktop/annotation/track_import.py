@@ -1,0 +1,183 @@
+"""Tracks from ground truth (CAVIAR CVML, MOTChallenge) into a project, as a completed run.
+
+Imported tracks land exactly where analysed ones do (an ``analysis_runs`` row plus ``track_points``),
+so the player, the metrics and the exports treat real annotations and tracker output alike; the run's
+config says ``{"imported": format, "file": ..., "sha256": ...}`` so nobody mistakes one for the other.
+
+A camera that has no footage (CAVIAR ships XML only) gets the ground-truth file as its ``video`` and
+its frame rate and size in the camera entry (``frame_rate``, ``frame_size``), which is all the
+analytics need. Importing the same file again into the same camera returns the existing run and
+changes nothing, so labels added on top of it are never thrown away by a repeated command.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from retail_desktop.digests import file_sha256
+from retail_desktop.errors import UserError
+from retail_desktop.project import Project, TrackPoint
+from retail_desktop.project.model import AnalysisRun
+
+from .caviar import CAVIAR_FPS, CAVIAR_SIZE, read_caviar
+from .segments import Segment, add_segments, label_runs
+from .taxonomy import load_taxonomy
+
+#: ``--labels`` choice -> (CVML field, taxonomy name).
+CAVIAR_LABELS = {"movement": ("movement", "caviar-movement"), "situation": ("situation", "caviar-situation")}
+
+
+@dataclass
+class ImportResult:
+    camera: str
+    run: AnalysisRun
+    tracks: int
+    boxes: int
+    segments: int
+    already_imported: bool = False
+
+    def line(self) -> str:
+        if self.already_imported:
+            return (f"{self.camera}: already imported as run {self.run.id} ({self.tracks} tracks, "
+                    f"{self.boxes} boxes); nothing changed")
+        return (f"{self.camera}: imported {self.tracks} tracks, {self.boxes} boxes"
+                + (f", {self.segments} labelled segments" if self.segments else "") + f" (run {self.run.id})")
+
+
+def _camera_for(project: Project, name: str, source: Path, fps: float, size: tuple[int, int] | None):
+    camera = project.camera(name)
+    if camera is not None:
+        return camera
+    camera = project.add_camera(name, source)
+    camera.extra.update(frame_rate=float(fps), frame_size=list(size) if size else None, ground_truth=str(source))
+    project.save()
+    return camera
+
+
+def camera_fps(project: Project, camera) -> float:
+    """Frame rate of a camera: from its footage when it has some, else from the camera entry."""
+    if camera.extra.get("frame_rate"):
+        return float(camera.extra["frame_rate"])
+    from retail_desktop.video import probe
+
+    return float(probe(camera.video).fps)
+
+
+def store_tracks(
+    project: Project,
+    camera_name: str,
+    tracks: pd.DataFrame,
+    *,
+    source: Path,
+    fmt: str,
+    fps: float,
+    size: tuple[int, int] | None,
+    segments: Iterable[tuple[int, int, int, str]] = (),
+    taxonomy: str | None = None,
+) -> ImportResult:
+    """Store ``tracks`` (frame, track_id, x1, y1, x2, y2[, confidence]) as one completed run.
+
+    ``segments`` are ``(track_id, start_frame, end_frame, label)`` stored under ``taxonomy`` with
+    source ``import``, in the same call (if writing them fails the run is deleted again).
+    """
+    if not np.isfinite(fps) or fps <= 0:
+        raise UserError(f"frame rate must be a positive number, got {fps}", source)
+    camera = _camera_for(project, camera_name, source, fps, size)
+    config = {"imported": fmt, "file": str(source), "sha256": file_sha256(source), "labels": taxonomy}
+    store = project.store
+    for run in store.runs(camera.id):
+        if run.status == "completed" and run.config == config:
+            n_tracks = len(store.track_ids(run.id))
+            return ImportResult(camera.name, run, n_tracks, store.count_points(run.id), 0, already_imported=True)
+    frames = tracks["frame"].to_numpy(np.int64)
+    conf = tracks["confidence"].to_numpy(float) if "confidence" in tracks else np.ones(len(tracks))
+    # Ground truth is "manual"; a format that fills frames between keyframes says "interpolated".
+    sources = tracks["source"].tolist() if "source" in tracks else ["manual"] * len(tracks)
+    points = [
+        TrackPoint(int(f), float(f) / fps, int(t), float(a), float(b), float(c), float(d), float(s), src)
+        for f, t, a, b, c, d, s, src in zip(frames, tracks["track_id"], tracks["x1"], tracks["y1"], tracks["x2"],
+                                            tracks["y2"], conf, sources)
+    ]
+    last = int(frames.max()) if len(frames) else -1
+    run = store.begin_run(camera.id, config, frames_total=last + 1)
+    try:
+        store.commit(run.id, last, points)
+        segs = [Segment(None, run.id, int(t), int(a), int(b), lab, taxonomy or "", source="import")
+                for t, a, b, lab in segments]
+        if segs:
+            add_segments(store, segs)
+        store.finish_run(run.id, "completed", {"frames": last + 1, "tracks": int(tracks["track_id"].nunique()),
+                                               "boxes": len(points), "imported": fmt})
+    except BaseException:
+        store.delete_run(run.id)
+        raise
+    return ImportResult(camera.name, store.run(run.id), int(tracks["track_id"].nunique()), len(points), len(segs))
+
+
+def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str | None = None,
+                  labels: str = "none") -> ImportResult:
+    """Import a CAVIAR CVML file; ``labels`` = movement | situation | none turns runs of the same label
+    on one track into segments (taxonomy ``caviar-movement`` / ``caviar-situation``)."""
+    path = Path(path).absolute()
+    if labels != "none" and labels not in CAVIAR_LABELS:
+        raise UserError(f"unknown CAVIAR labels {labels!r}; choose movement, situation or none", path)
+    df = read_caviar(path)
+    segs: list[tuple[int, int, int, str]] = []
+    taxonomy = None
+    if labels != "none":
+        field, taxonomy = CAVIAR_LABELS[labels]
+        # Refuse a label the taxonomy does not know before anything is written.
+        load_taxonomy(taxonomy).check_labels(set(df[field]) - {""}, path)
+        for tid, g in df.groupby("track_id", sort=True):
+            segs += [(int(tid), a, b, lab) for a, b, lab in label_runs(g["frame"].tolist(), g[field].tolist())]
+    return store_tracks(project, camera or path.stem, df, source=path, fmt="caviar", fps=CAVIAR_FPS,
+                        size=CAVIAR_SIZE, segments=segs, taxonomy=taxonomy)
+
+
+def _seqinfo(path: Path) -> tuple[float | None, tuple[int, int] | None]:
+    """Frame rate and size from a MOTChallenge ``seqinfo.ini`` next to ``gt/`` (or the file)."""
+    for ini in (path.parent.parent / "seqinfo.ini", path.parent / "seqinfo.ini"):
+        if ini.is_file():
+            cp = configparser.ConfigParser()
+            try:
+                cp.read(ini)
+                seq = cp["Sequence"]
+                return float(seq["frameRate"]), (int(seq["imWidth"]), int(seq["imHeight"]))
+            except (KeyError, ValueError, configparser.Error):
+                return None, None
+    return None, None
+
+
+def import_mot(project: Project, path: str | os.PathLike[str], *, camera: str | None = None,
+               fps: float | None = None, size: tuple[int, int] | None = None) -> ImportResult:
+    """Import MOTChallenge tracks (frame 1-based in the file, 0-based in the project)."""
+    from retail_desktop.vision.mot_format import read_mot
+
+    path = Path(path).absolute()
+    df = read_mot(path)
+    if (df["id"] < 0).any():
+        raise UserError("holds detections without track ids (id -1); import ground truth or tracker output", path)
+    ini_fps, ini_size = _seqinfo(path)
+    name = camera or (path.parent.parent.name if path.parent.name == "gt" else path.stem)
+    existing = project.camera(name)
+    if fps is None:
+        fps = ini_fps
+    if fps is None and existing is not None:
+        fps = camera_fps(project, existing)
+    if fps is None:
+        raise UserError("frame rate unknown: pass --fps (no seqinfo.ini beside the file)", path)
+    tracks = pd.DataFrame({
+        "frame": df["frame"].to_numpy(np.int64) - 1,
+        "track_id": df["id"].to_numpy(np.int64),
+        "x1": df["left"], "y1": df["top"],
+        "x2": df["left"] + df["width"], "y2": df["top"] + df["height"],
+        "confidence": df["conf"].clip(0, 1),
+    })
+    return store_tracks(project, name, tracks, source=path, fmt="mot", fps=float(fps), size=size or ini_size)

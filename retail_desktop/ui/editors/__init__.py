@@ -1,0 +1,1 @@
+"""Editors that change a project: zones drawn over camera frames, annotation mode."""

@@ -1,0 +1,114 @@
+"""CAVIAR CVML reading and ground-truth import (the base the metrics and annotation tests stand on)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from retail_desktop.annotation.caviar import read_caviar
+from retail_desktop.annotation.segments import label_runs, list_segments
+from retail_desktop.annotation.track_import import import_caviar, import_mot
+from retail_desktop.cli import main
+from retail_desktop.errors import UserError
+from retail_desktop.project import Project
+from tests.datafiles import data_file
+
+WALK1 = "labeled/caviar_lobby/Walk1__wk1gt.xml"
+
+
+def _plain_boxes(path):
+    """Independent reading: every <object> of every <frame>, attributes as written."""
+    out = {}
+    for frame in ET.parse(path).getroot().iter("frame"):
+        for obj in frame.iter("object"):
+            box = obj.find("box")
+            out[(int(frame.get("number")), int(obj.get("id")))] = (
+                float(box.get("xc")), float(box.get("yc")), float(box.get("w")), float(box.get("h")),
+                obj.find("hypothesislist/hypothesis/movement").text.strip(),
+            )
+    return out
+
+
+def test_caviar_reader_keeps_every_box_with_w_as_vertical_extent():
+    path = data_file(WALK1)
+    df = read_caviar(path)
+    plain = _plain_boxes(path)
+    assert len(df) == len(plain) > 1000
+    for row in df.itertuples():
+        xc, yc, w, h, movement = plain[(row.frame, row.track_id)]
+        assert (row.x1 + row.x2) / 2 == pytest.approx(xc) and (row.y1 + row.y2) / 2 == pytest.approx(yc)
+        assert row.y2 - row.y1 == pytest.approx(w) and row.x2 - row.x1 == pytest.approx(h)
+        assert row.movement == movement
+    # The reading the module documents: boxes are mostly taller than wide with w as the height.
+    heights, widths = df.y2 - df.y1, df.x2 - df.x1
+    assert (heights > widths).mean() > 0.9
+
+
+@pytest.mark.parametrize("text, where", [
+    ('<dataset name="x"><frame number="0"><objectlist><object id="1"><box xc="1"', "line 1"),
+    ('<dataset name="x">\n<frame number="0">\n</dataset>', "line 3"),
+])
+def test_broken_xml_names_the_line(tmp_path, text, where):
+    bad = tmp_path / "bad.xml"
+    bad.write_text(text)
+    with pytest.raises(UserError, match=where):
+        read_caviar(bad)
+
+
+def test_not_cvml_is_refused(tmp_path):
+    other = tmp_path / "other.xml"
+    other.write_text("<annotations><track id='1'/></annotations>")
+    with pytest.raises(UserError, match="not a CAVIAR CVML file"):
+        read_caviar(other)
+
+
+def test_label_runs_split_on_label_change_and_gaps():
+    assert label_runs([5, 6, 7, 9, 10], ["a", "a", "b", "b", "b"]) == [(5, 6, "a"), (7, 7, "b"), (9, 10, "b")]
+    assert label_runs([1, 2, 3], ["a", "", "a"]) == [(1, 1, "a"), (3, 3, "a")]
+    assert label_runs([], []) == []
+
+
+def test_caviar_import_stores_tracks_and_label_runs_once(tmp_path):
+    path = data_file(WALK1)
+    plain = _plain_boxes(path)
+    with Project.create(tmp_path / "p") as project:
+        result = import_caviar(project, path, labels="movement")
+        again = import_caviar(project, path, labels="movement")
+        assert again.already_imported and again.run.id == result.run.id
+        store = project.store
+        df = store.track_array(result.run.id)
+        assert len(df) == len(plain) and store.count_points(result.run.id) == len(plain)
+        assert np.allclose(df.time_s, df.frame / 25.0)
+        segs = list_segments(store, result.run.id)
+        # Labelled frames per class equal the XML's count of boxes with that movement label.
+        per_class: dict[str, int] = {}
+        for s in segs:
+            per_class[s.label] = per_class.get(s.label, 0) + s.n_frames
+        expected: dict[str, int] = {}
+        for *_, movement in plain.values():
+            expected[movement] = expected.get(movement, 0) + 1
+        assert per_class == expected
+        assert project.camera("Walk1__wk1gt").extra["frame_size"] == [384, 288]
+
+
+def test_mot_import_reads_seqinfo_and_shifts_frames(tmp_path):
+    gt = data_file("labeled/mot15/TUD-Campus/gt/gt.txt")
+    with Project.create(tmp_path / "p") as project:
+        result = import_mot(project, gt)
+        df = project.store.track_array(result.run.id)
+    lines = [l.split(",") for l in gt.read_text().splitlines() if l.strip()]
+    assert len(df) == len(lines)
+    assert df.frame.min() == min(int(l[0]) for l in lines) - 1
+    assert result.camera == "TUD-Campus" and result.tracks == len({l[1] for l in lines})
+
+
+def test_import_verb_errors_are_one_line(tmp_path, capsys):
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "missing.xml"), "--format", "caviar"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.xml" in err and "not found" in err and "Traceback" not in err
+    bad = tmp_path / "half.xml"
+    bad.write_text('<dataset name="x"><frame number="0"><objectlist>')
+    assert main(["import", str(tmp_path / "p"), str(bad), "--format", "caviar"]) == 2
+    assert "line 1" in capsys.readouterr().err
