@@ -27,7 +27,6 @@ plain-function entry points the CLI and the GUI export share.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
@@ -287,17 +286,23 @@ def compose(rgba: np.ndarray, width: int, height: int, background: np.ndarray | 
 
 
 def save_png(image: np.ndarray, path: str | Path) -> Path:
-    """Write an RGB or RGBA uint8 image as PNG, atomically (temp file + rename)."""
-    from PIL import Image
+    """Write an RGB or RGBA uint8 image as PNG, atomically (temp file + rename); OpenCV encodes it."""
+    import cv2
+
+    from retail_desktop.project.atomic import atomic_write_bytes
 
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise UserError("must end in .png", path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    image = np.ascontiguousarray(image)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
+        raise ValueError(f"expected an HxWx3 or HxWx4 uint8 image, got {image.shape} {image.dtype}")
+    code = cv2.COLOR_RGB2BGR if image.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, code))
+    if not ok:
+        raise UserError("could not be encoded as PNG", path)
     try:
-        Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
-        os.replace(tmp, path)
+        atomic_write_bytes(path, encoded.tobytes())
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UserError(f"cannot be written ({exc.strerror or exc})", path) from exc
     return path

@@ -105,8 +105,8 @@ def test_colorize_and_png_export(tmp_path):
     image = compose(rgba, 20, 10)
     assert image.shape == (10, 20, 3) and (image[:5, :10] == 0).all()
     out = save_png(image, tmp_path / "heat.png")
-    from PIL import Image
+    import cv2
 
-    assert np.array_equal(np.asarray(Image.open(out)), image)
+    assert np.array_equal(cv2.imread(str(out))[..., ::-1], image)
     with pytest.raises(UserError):
         save_png(image, tmp_path / "heat.jpg")
