@@ -62,8 +62,6 @@ def test_background_analysis_reports_progress_and_cancels_while_the_window_respo
     assert player.cameras[cid].run_id is None
     probe = LatencyProbe()
     progress = []
-    live = []
-    player.frame_shown.connect(lambda c, f: live.append(f))
     runner = window.run_analysis([cid], AnalysisOptions(detector=str(detector), device="cpu"))
     runner.progress.connect(progress.append)
     assert window.analysis.cancel_button.isEnabled() and not window.analysis.run_button.isEnabled()
@@ -71,7 +69,9 @@ def test_background_analysis_reports_progress_and_cancels_while_the_window_respo
     # whole C-extension initialisations, so the responsiveness is measured from the first analysed frame.
     qtbot.waitUntil(lambda: bool(progress and progress[-1].total and progress[-1].done >= 1), timeout=120000)
     probe.start()
-    qtbot.waitUntil(lambda: bool(progress and progress[-1].total and progress[-1].done >= 30), timeout=120000)
+    # Results appear as they arrive: the tracker's boxes (the person enters this camera at frame ~43).
+    qtbot.waitUntil(lambda: len(player.cameras[cid].tracks.live) > 0, timeout=120000)
+    assert progress[-1].done < progress[-1].total
     # The window keeps working during the analysis: seek and show frames.
     player.seek(1.0)
     qtbot.waitUntil(lambda: player.views[cid].shown_frame == player.views[cid].wanted_frame, timeout=10000)
