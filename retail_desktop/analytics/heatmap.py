@@ -26,6 +26,7 @@ plain-function entry points the CLI and the GUI export share.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +50,18 @@ COLORMAPS: dict[str, tuple[tuple[int, int, int], ...]] = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def colormap_lut(name: str) -> np.ndarray:
-    """256x3 uint8 lookup table of a colour map in :data:`COLORMAPS`."""
+    """256x3 uint8 lookup table of a colour map in :data:`COLORMAPS` (cached: built once per map)."""
     try:
         anchors = np.asarray(COLORMAPS[name], dtype=np.float64)
     except KeyError:
         raise UserError(f"unknown colour map '{name}' (choose from {', '.join(COLORMAPS)})") from None
     x = np.linspace(0.0, 1.0, len(anchors))
     t = np.linspace(0.0, 1.0, 256)
-    return np.stack([np.interp(t, x, anchors[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
+    lut = np.stack([np.interp(t, x, anchors[:, c]) for c in range(3)], axis=1).round().astype(np.uint8)
+    lut.flags.writeable = False
+    return lut
 
 
 def foot_points(x1: np.ndarray, y1: np.ndarray, x2: np.ndarray, y2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
