@@ -30,6 +30,7 @@ VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_annotation",
     "retail_desktop.cli_analytics",
     "retail_desktop.cli_open",
+    "retail_desktop.cli_heatmap",
 )
 
 

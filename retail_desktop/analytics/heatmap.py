@@ -119,6 +119,8 @@ class HeatmapAccumulator:
             raise ValueError(f"need positive width, height and cell size, got {width}x{height} / {cell_px}")
         self.width, self.height, self.cell_px = int(width), int(height), int(cell_px)
         self.shape = (math.ceil(self.height / self.cell_px), math.ceil(self.width / self.cell_px))
+        #: The area the cells cover, in frame pixels (the last row/column may reach past the frame).
+        self.extent = (self.shape[1] * self.cell_px, self.shape[0] * self.cell_px)
         self.reset()
 
     def reset(self) -> None:
@@ -274,13 +276,23 @@ def heatmap_image(project: Any, camera: Any, t0: float | None = None, t1: float 
     """
     acc = camera_accumulator(project, camera, cell_px)
     rgba = colorize(acc.grid(mode, t0, t1, half_life_s), colormap, opacity=opacity)
-    return compose(rgba, acc.width, acc.height, background)
+    return compose(rgba, acc.width, acc.height, background, acc.cell_px)
 
 
-def compose(rgba: np.ndarray, width: int, height: int, background: np.ndarray | None = None) -> np.ndarray:
-    """Scale an RGBA cell image to ``width`` x ``height`` (nearest: cells stay crisp) over ``background``."""
-    rows = (np.arange(height) * rgba.shape[0] // height).clip(0, rgba.shape[0] - 1)
-    cols = (np.arange(width) * rgba.shape[1] // width).clip(0, rgba.shape[1] - 1)
+def compose(rgba: np.ndarray, width: int, height: int, background: np.ndarray | None = None,
+            cell_px: int | None = None) -> np.ndarray:
+    """Scale an RGBA cell image to ``width`` x ``height`` (nearest: cells stay crisp) over ``background``.
+
+    With ``cell_px``, pixel (x, y) takes cell (y // cell_px, x // cell_px), exactly as points were binned
+    (the last row and column of cells may reach past the frame's edge); without, the cells are stretched
+    evenly over the image.
+    """
+    if cell_px:
+        rows = (np.arange(height) // cell_px).clip(0, rgba.shape[0] - 1)
+        cols = (np.arange(width) // cell_px).clip(0, rgba.shape[1] - 1)
+    else:
+        rows = (np.arange(height) * rgba.shape[0] // height).clip(0, rgba.shape[0] - 1)
+        cols = (np.arange(width) * rgba.shape[1] // width).clip(0, rgba.shape[1] - 1)
     big = rgba[rows][:, cols].astype(np.float64)
     base = np.zeros((height, width, 3)) if background is None else np.asarray(background, np.float64)
     if base.shape[:2] != (height, width):

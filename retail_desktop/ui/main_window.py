@@ -457,7 +457,7 @@ class MainWindow(QMainWindow):
         def write(task=None):
             w, h = cam.info.width, cam.info.height
             base = frame if frame is not None and frame.shape[:2] == (h, w) else None
-            return save_png(compose(colorize(grid, settings.colormap, opacity=0.75), w, h, base), path)
+            return save_png(compose(colorize(grid, settings.colormap, opacity=0.75), w, h, base, cam.heatmap.cell_px), path)
 
         runner = TaskRunner(write, parent=self)
         runner.failed.connect(lambda m: self._message(QMessageBox.Icon.Warning, "Cannot export heatmap", m))

@@ -173,6 +173,10 @@ def test_heatmap_layer_follows_the_window_and_playhead(window, qtbot, multicam_p
     player.set_heatmap(HeatmapSettings(visible=True, window=HeatmapWindow("all")))
     assert view.heatmap.isVisible()
     assert np.allclose(player.heatmap_grid(cid), acc.grid("presence"))
+    # Cells lie where their points were binned: cell (r, c) covers pixels c*cell.., r*cell.. of the frame.
+    rect = view.heatmap.mapRectToParent(view.heatmap.boundingRect())
+    assert (rect.x(), rect.y(), rect.width(), rect.height()) == (0, 0, *acc.extent)
+    assert acc.extent[0] >= view.frame_size[0] > acc.extent[0] - acc.cell_px
     total = acc.grid("presence").sum()
     first, last = acc.time_range
     mid = (first + last) / 2

@@ -100,12 +100,14 @@ class CameraView(pg.GraphicsView):
         self.message.setVisible(True)
         self._set_caption()
 
-    def set_heatmap(self, rgba: np.ndarray | None) -> None:
+    def set_heatmap(self, rgba: np.ndarray | None, extent: tuple[float, float] | None = None) -> None:
+        """Show heatmap cells; ``extent`` = (width, height) in frame pixels that the cells cover
+        (cells * cell size, which may reach past the frame's edge); default: the frame."""
         if rgba is None:
             self.heatmap.setVisible(False)
             return
         self.heatmap.setImage(rgba, autoLevels=False)
-        self.heatmap.setRect(QRectF(0, 0, *self.frame_size))
+        self.heatmap.setRect(QRectF(0, 0, *(extent or self.frame_size)))
         self.heatmap.setVisible(True)
 
     def set_heatmap_opacity(self, opacity: float) -> None:

@@ -322,7 +322,7 @@ class PlayerWidget(QWidget):
             if not static and self.playback.playing and now - self._heat_at.get(cid, 0.0) < HEATMAP_REFRESH_S:
                 continue
             grid = self.heatmap_grid(cid, position)
-            view.set_heatmap(colorize(grid, s.colormap))
+            view.set_heatmap(colorize(grid, s.colormap), cam.heatmap.extent)
             self._heat_at[cid] = now
             self._heat_key[cid] = key
 
