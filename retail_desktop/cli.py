@@ -27,6 +27,7 @@ EXIT_CANCELLED = 130
 #: They must import heavy things (torch, pandas, Qt) inside their handlers, not at module level.
 VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_import",
+    "retail_desktop.cli_behavior",
 )
 
 
@@ -95,9 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="analyse again even if an identical run is complete")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("export", help="export tracks (MOTChallenge txt or CSV)")
+    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, or labelled sequences as Parquet)")
     e.add_argument("project")
-    e.add_argument("--format", choices=["mot", "csv"], required=True)
+    e.add_argument("--format", choices=["mot", "csv", "sequences"], required=True)
     e.add_argument("--out", required=True, type=Path)
     e.add_argument("--camera", help="camera name (required for mot when the project has several)")
 
@@ -187,6 +188,14 @@ def _cmd_export(args) -> int:
     from retail_desktop.project import Project
     from retail_desktop.vision.export import tracks_to_csv, tracks_to_mot
 
+    if args.format == "sequences":
+        from retail_desktop.behavior.export import export_sequences
+
+        with Project.open(args.project) as project:
+            camera = pick_camera(project, args.camera, required=False) if args.camera else None
+            n, n_labelled = export_sequences(project, args.out, camera=camera)
+        print(f"wrote {n} track points ({n_labelled} labelled) to {args.out}")
+        return 0
     with Project.open(args.project) as project:
         camera = pick_camera(project, args.camera, required=args.format == "mot")
         cameras = [camera] if camera is not None else project.cameras
