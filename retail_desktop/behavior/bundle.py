@@ -57,6 +57,38 @@ def save_bundle(bundle: ModelBundle, folder: str | Path) -> Path:
     return folder
 
 
+
+
+def _names_code(path: Path) -> bool:
+    """Whether a file refused by the tensors-only loader is a pickle that imports or calls something.
+
+    Walks the opcodes with :mod:`pickletools` (which never executes them); inside torch's zip format
+    the pickle is ``*/data.pkl``. Only used to word the message: the file is refused either way."""
+    import pickletools
+    import zipfile
+
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                names = [n for n in zf.namelist() if n.endswith("data.pkl")]
+                blob = zf.read(names[0]) if names else b""
+        else:
+            blob = path.read_bytes()
+        # Tensors are rebuilt through whitelisted torch globals, so only a non-torch global counts.
+        ops = list(pickletools.genops(blob))
+    except Exception:
+        return False
+    for i, (op, arg, _) in enumerate(ops):
+        if op.name == "GLOBAL" and arg and not str(arg).startswith(("torch", "collections")):
+            return True
+        if op.name == "STACK_GLOBAL":
+            strings = [a for _, a, _ in ops[:i] if isinstance(a, str)]
+            module = strings[-2] if len(strings) >= 2 else ""
+            if not module.startswith(("torch", "collections")):
+                return True
+    return False
+
+
 def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Tensors from a weights file, refusing anything else (pickled objects, code, garbage)."""
     path = Path(path)
@@ -65,6 +97,8 @@ def load_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if not _names_code(path):
+            raise UserError("is not a readable weights file (not a PyTorch state dict)", path) from exc
         raise UserError("refused: not a plain weights file (it holds Python objects that could run code when "
                         "loaded); only state dicts of tensors are accepted", path) from exc
     except Exception as exc:  # zip/format errors, truncated files
