@@ -22,6 +22,7 @@ class ModelConfig:
     gru_hidden: int = 32
     dense: int = 32
     dropout: float = 0.2
+    log_inputs: bool = False   # sign(x)*log1p(|x|) before normalising: tames heavy-tailed accelerations
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,8 +56,11 @@ class BehaviorNet(nn.Module):
         self.mean.copy_(mean)
         self.std.copy_(torch.clamp(std, min=1e-3))
 
+    def squash(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sign(x) * torch.log1p(torch.abs(x)) if self.config.log_inputs else x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - self.mean) / self.std
+        x = (self.squash(x) - self.mean) / self.std
         h, _ = self.lstm(x)
         h, last = self.gru(h)
         # Last state for order, mean over steps for the window's overall level (stops, speed).

@@ -186,6 +186,13 @@ def list_versions(uri: str) -> list[dict[str, Any]]:
             versions = client.search_model_versions(f"name='{MODEL_NAME}'")
         except Exception:
             return []
+        # search_model_versions leaves aliases empty on some stores; the registered model has them all
+        try:
+            by_version: dict[str, list[str]] = {}
+            for alias, v in (client.get_registered_model(MODEL_NAME).aliases or {}).items():
+                by_version.setdefault(str(v), []).append(alias)
+        except Exception:
+            by_version = {}
         out = []
         for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
             metrics: dict[str, float] = {}
@@ -193,7 +200,7 @@ def list_versions(uri: str) -> list[dict[str, Any]]:
                 metrics = dict(client.get_run(mv.run_id).data.metrics)
             except Exception:
                 pass
-            out.append({"version": str(mv.version), "run_id": mv.run_id, "aliases": list(mv.aliases or []),
+            out.append({"version": str(mv.version), "run_id": mv.run_id, "aliases": sorted(set(mv.aliases or []) | set(by_version.get(str(mv.version), []))),
                         "created": mv.creation_timestamp, "accuracy": metrics.get("accuracy"),
                         "macro_f1": metrics.get("macro_f1")})
         return out

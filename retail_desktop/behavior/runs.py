@@ -141,3 +141,27 @@ def train_behavior(request: TrainingRequest, task: Task | None = None) -> Traini
                         f"once the server is up, or use --tracking-uri)") from exc
     return TrainingOutcome(logged.run_id, logged.version, uri, local, result.val_scores, result.history, classes,
                            result.cancelled, logged.promoted, dataset)
+
+
+def registry_overview(uri: str, task: Task | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Registered versions and recent runs of a store (for the dialog's lists; MLflow is slow to load)."""
+    from .registry import list_runs, list_versions
+
+    task = task or Task()
+    task.start(total=None, message="reading the MLflow store")
+    return {"versions": list_versions(uri), "runs": list_runs(uri)}
+
+
+def promote_version(uri: str, version: str, task: Task | None = None) -> str:
+    from .registry import promote
+
+    promote(uri, version)
+    return version
+
+
+def mlflow_ui_command(uri: str, port: int = 5000) -> list[str]:
+    """argv that serves the MLflow UI for ``uri`` on localhost only."""
+    import sys
+
+    return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
+            "--port", str(int(port))]

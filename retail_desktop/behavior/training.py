@@ -39,6 +39,7 @@ class TrainConfig:
     gru_hidden: int = 32
     dense: int = 32
     dropout: float = 0.2
+    log_inputs: bool = False
     device: str = "auto"                # auto | cpu | cuda | cuda:N
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,8 +159,8 @@ def train_model(
     yva = np.array([index[c] for c in val.labels], dtype=np.int64)
 
     net = BehaviorNet(ModelConfig(train.X.shape[2], len(classes), config.lstm_hidden, config.gru_hidden,
-                                  config.dense, config.dropout))
-    flat = Xtr.reshape(-1, Xtr.shape[2])
+                                  config.dense, config.dropout, config.log_inputs))
+    flat = net.squash(Xtr.reshape(-1, Xtr.shape[2]))
     net.set_normalisation(flat.mean(0), flat.std(0))
     net.to(device)
     weights = class_weights(ytr.numpy(), len(classes), config.class_weighting).to(device)
