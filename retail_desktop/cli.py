@@ -27,6 +27,7 @@ EXIT_CANCELLED = 130
 #: They must import heavy things (torch, pandas, Qt) inside their handlers, not at module level.
 VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_import",
+    "retail_desktop.cli_annotation",
     "retail_desktop.cli_behavior",
 )
 
@@ -96,11 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="analyse again even if an identical run is complete")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, or labelled sequences as Parquet)")
+    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, CVAT for video 1.1 XML with labels, "
+                                      "or labelled sequences as Parquet)")
     e.add_argument("project")
-    e.add_argument("--format", choices=["mot", "csv", "sequences"], required=True)
+    e.add_argument("--format", choices=["mot", "csv", "cvat", "sequences"], required=True)
     e.add_argument("--out", required=True, type=Path)
-    e.add_argument("--camera", help="camera name (required for mot when the project has several)")
+    e.add_argument("--camera", help="camera name (required for mot and cvat when the project has several)")
+    e.add_argument("--taxonomy", help="cvat: which labels become the behaviour attribute (default: the run's)")
 
     v = sub.add_parser("evaluate-tracking", help="score a camera's tracks against MOTChallenge ground truth")
     v.add_argument("project")
@@ -195,6 +198,14 @@ def _cmd_export(args) -> int:
             camera = pick_camera(project, args.camera, required=False) if args.camera else None
             n, n_labelled = export_sequences(project, args.out, camera=camera)
         print(f"wrote {n} track points ({n_labelled} labelled) to {args.out}")
+        return 0
+    if args.format == "cvat":
+        from retail_desktop.annotation.cvat import export_cvat
+
+        with Project.open(args.project) as project:
+            camera = pick_camera(project, args.camera, required=True)
+            n, labelled = export_cvat(project, camera, args.out, taxonomy=args.taxonomy)
+        print(f"wrote {n} boxes ({labelled} with a behaviour label) to {args.out}")
         return 0
     with Project.open(args.project) as project:
         camera = pick_camera(project, args.camera, required=args.format == "mot")

@@ -27,19 +27,23 @@ def _fps(value: str) -> float:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("import", help="import tracks (and labels) from ground truth: CAVIAR XML, MOTChallenge")
+    p = sub.add_parser("import", help="import tracks (and labels): CAVIAR XML, CVAT for video 1.1 XML, MOTChallenge")
     p.add_argument("project", help="project folder (created if missing)")
     p.add_argument("file", type=Path)
-    p.add_argument("--format", choices=["caviar", "mot"], required=True)
+    p.add_argument("--format", choices=["caviar", "cvat", "mot"], required=True)
     p.add_argument("--camera", help="camera to import into (default: named after the file or sequence)")
     p.add_argument("--labels", choices=["movement", "situation", "none"], default="none",
                    help="CAVIAR: turn this label into behaviour segments (default none)")
-    p.add_argument("--fps", type=_fps, help="frame rate (MOT: default from seqinfo.ini or the camera's video)")
+    p.add_argument("--taxonomy", help="CVAT: taxonomy of the behaviour attribute, by name or .yaml file "
+                   "(default: the one the file names, else the one its values fit)")
+    p.add_argument("--fps", type=_fps, help="frame rate (MOT: default from seqinfo.ini; CVAT: from the file if "
+                   "Retail Desktop wrote it; else the camera's video)")
     p.add_argument("--size", type=_size, help="frame size WxH (MOT: default from seqinfo.ini)")
     p.set_defaults(handler=_cmd_import)
 
 
 def _cmd_import(args) -> int:
+    from retail_desktop.annotation.cvat import import_cvat
     from retail_desktop.annotation.track_import import import_caviar, import_mot
     from retail_desktop.errors import UserError
     from retail_desktop.project import Project
@@ -49,6 +53,8 @@ def _cmd_import(args) -> int:
     with Project.open_or_create(args.project) as project:
         if args.format == "caviar":
             result = import_caviar(project, args.file, camera=args.camera, labels=args.labels)
+        elif args.format == "cvat":
+            result = import_cvat(project, args.file, camera=args.camera, fps=args.fps, taxonomy=args.taxonomy)
         else:
             result = import_mot(project, args.file, camera=args.camera, fps=args.fps, size=args.size)
     print(result.line())

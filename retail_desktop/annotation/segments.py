@@ -87,20 +87,26 @@ def label_runs(frames: Sequence[int], labels: Sequence[str], max_gap: int = 1) -
     return runs
 
 
+def insert_segments(conn, segments: Iterable[Segment], stamp: str | None = None) -> list[int]:
+    """Insert segments inside the caller's open transaction (``with store.transaction(...) as conn``)
+    and return their ids; for modules that change segments together with other rows."""
+    stamp = stamp or now_iso()
+    ids: list[int] = []
+    for s in segments:
+        cur = conn.execute(
+            "INSERT INTO segments (run_id, track_id, start_frame, end_frame, label, taxonomy, source, status, "
+            "annotator, confidence, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (int(s.run_id), int(s.track_id), int(s.start_frame), int(s.end_frame), s.label, s.taxonomy,
+             s.source, s.status, s.annotator, s.confidence, s.created_at or stamp, s.updated_at or stamp),
+        )
+        ids.append(int(cur.lastrowid))
+    return ids
+
+
 def add_segments(store: Store, segments: Iterable[Segment]) -> list[int]:
     """Insert segments in one transaction and return their ids (all land or none)."""
-    stamp = now_iso()
-    ids: list[int] = []
     with store.transaction("save behaviour segments") as conn:
-        for s in segments:
-            cur = conn.execute(
-                "INSERT INTO segments (run_id, track_id, start_frame, end_frame, label, taxonomy, source, status, "
-                "annotator, confidence, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (int(s.run_id), int(s.track_id), int(s.start_frame), int(s.end_frame), s.label, s.taxonomy,
-                 s.source, s.status, s.annotator, s.confidence, s.created_at or stamp, s.updated_at or stamp),
-            )
-            ids.append(int(cur.lastrowid))
-    return ids
+        return insert_segments(conn, segments)
 
 
 def _from_row(row: tuple) -> Segment:
@@ -143,4 +149,4 @@ def frame_labels(segments: Iterable[Segment], frames: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["Segment", "SEGMENT_SOURCES", "SEGMENT_STATUSES", "add_segments", "delete_segments",
-           "frame_labels", "label_runs", "list_segments", "now_iso", "replace"]
+           "frame_labels", "insert_segments", "label_runs", "list_segments", "now_iso", "replace"]

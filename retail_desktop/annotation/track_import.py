@@ -28,6 +28,7 @@ from retail_desktop.project.model import AnalysisRun
 
 from .caviar import CAVIAR_FPS, CAVIAR_SIZE, read_caviar
 from .segments import Segment, add_segments, label_runs
+from .taxonomy import load_taxonomy
 
 #: ``--labels`` choice -> (CVML field, taxonomy name).
 CAVIAR_LABELS = {"movement": ("movement", "caviar-movement"), "situation": ("situation", "caviar-situation")}
@@ -105,10 +106,12 @@ def store_tracks(
             return ImportResult(camera.name, run, n_tracks, store.count_points(run.id), 0, already_imported=True)
     frames = tracks["frame"].to_numpy(np.int64)
     conf = tracks["confidence"].to_numpy(float) if "confidence" in tracks else np.ones(len(tracks))
+    # Ground truth is "manual"; a format that fills frames between keyframes says "interpolated".
+    sources = tracks["source"].tolist() if "source" in tracks else ["manual"] * len(tracks)
     points = [
-        TrackPoint(int(f), float(f) / fps, int(t), float(a), float(b), float(c), float(d), float(s), "manual")
-        for f, t, a, b, c, d, s in zip(frames, tracks["track_id"], tracks["x1"], tracks["y1"], tracks["x2"],
-                                       tracks["y2"], conf)
+        TrackPoint(int(f), float(f) / fps, int(t), float(a), float(b), float(c), float(d), float(s), src)
+        for f, t, a, b, c, d, s, src in zip(frames, tracks["track_id"], tracks["x1"], tracks["y1"], tracks["x2"],
+                                            tracks["y2"], conf, sources)
     ]
     last = int(frames.max()) if len(frames) else -1
     run = store.begin_run(camera.id, config, frames_total=last + 1)
@@ -138,6 +141,8 @@ def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str
     taxonomy = None
     if labels != "none":
         field, taxonomy = CAVIAR_LABELS[labels]
+        # Refuse a label the taxonomy does not know before anything is written.
+        load_taxonomy(taxonomy).check_labels(set(df[field]) - {""}, path)
         for tid, g in df.groupby("track_id", sort=True):
             segs += [(int(tid), a, b, lab) for a, b, lab in label_runs(g["frame"].tolist(), g[field].tolist())]
     return store_tracks(project, camera or path.stem, df, source=path, fmt="caviar", fps=CAVIAR_FPS,

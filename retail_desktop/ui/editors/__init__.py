@@ -1,0 +1,1 @@
+"""Editors that change a project: annotation mode (zones to come)."""
