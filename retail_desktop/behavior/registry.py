@@ -144,12 +144,16 @@ def log_run(
                 model = SoftmaxModel(bundle.net.cpu().eval())
                 import torch
 
+                import warnings
+
                 with torch.no_grad():
                     out = model(torch.from_numpy(example)).numpy()
-                info = mlflow.pytorch.log_model(
-                    model, name="model", signature=infer_signature(example, out), input_example=example,
-                    pip_requirements=["torch"], metadata={"behavior": bundle.config()},
-                )
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # torch's RNN weight note while MLflow validates the example
+                    info = mlflow.pytorch.log_model(
+                        model, name="model", signature=infer_signature(example, out), input_example=example,
+                        pip_requirements=["torch"], metadata={"behavior": bundle.config()},
+                    )
                 version = None
                 if register:
                     mv = mlflow.register_model(info.model_uri, MODEL_NAME, tags={"run_id": run.info.run_id})
