@@ -86,6 +86,9 @@ def resolve_classes(taxonomy: str | None, seq) -> tuple[str, list[str]]:
         names = sorted({t for t in seq["taxonomy"].dropna().astype(str) if t})
         if len(names) == 1:
             name = names[0]
+        elif len(names) > 1:
+            raise UserError(f"the labels come from several taxonomies ({', '.join(names)}); "
+                            "choose one with --taxonomy")
     labels = sorted({x for x in seq["label"].astype(str) if x})
     try:
         tax_name, classes = taxonomy_classes(name)
