@@ -165,7 +165,7 @@ def build_windows(
             end = min(start + size, len(rt.frames)) - 1
             meta.append((str(camera), int(run_id), int(track), int(rt.frames[start]), int(rt.frames[end])))
     arr = np.stack(X).astype(np.float32) if X else np.zeros((0, size, settings.n_features), np.float32)
-    return WindowSet(arr, np.asarray(labels, dtype=str).astype(object).astype(str) if labels else np.array([], str),
+    return WindowSet(arr, np.asarray(labels, dtype=str) if labels else np.array([], str),
                      np.asarray(groups, dtype=str) if groups else np.array([], str),
                      pd.DataFrame(meta, columns=["camera", "run_id", "track", "start_frame", "end_frame"]),
                      settings)
