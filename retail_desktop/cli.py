@@ -31,6 +31,7 @@ VERB_MODULES: tuple[str, ...] = (
     "retail_desktop.cli_analytics",
     "retail_desktop.cli_open",
     "retail_desktop.cli_heatmap",
+    "retail_desktop.cli_behavior",
 )
 
 
@@ -99,9 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--force", action="store_true", help="analyse again even if an identical run is complete")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, CVAT for video 1.1 XML with labels)")
+    e = sub.add_parser("export", help="export tracks (MOTChallenge txt, CSV, CVAT for video 1.1 XML with labels, "
+                                      "or labelled sequences as Parquet)")
     e.add_argument("project")
-    e.add_argument("--format", choices=["mot", "csv", "cvat"], required=True)
+    e.add_argument("--format", choices=["mot", "csv", "cvat", "sequences"], required=True)
     e.add_argument("--out", required=True, type=Path)
     e.add_argument("--camera", help="camera name (required for mot and cvat when the project has several)")
     e.add_argument("--taxonomy", help="cvat: which labels become the behaviour attribute (default: the run's)")
@@ -192,6 +194,14 @@ def _cmd_export(args) -> int:
     from retail_desktop.project import Project
     from retail_desktop.vision.export import tracks_to_csv, tracks_to_mot
 
+    if args.format == "sequences":
+        from retail_desktop.behavior.export import export_sequences
+
+        with Project.open(args.project) as project:
+            camera = pick_camera(project, args.camera, required=False) if args.camera else None
+            n, n_labelled = export_sequences(project, args.out, camera=camera)
+        print(f"wrote {n} track points ({n_labelled} labelled) to {args.out}")
+        return 0
     if args.format == "cvat":
         from retail_desktop.annotation.cvat import export_cvat
 

@@ -1,0 +1,243 @@
+"""MLflow: where every training run is recorded and which model version is the champion.
+
+The default store is the project's own (``sqlite:///<project>/mlflow.db``, artifacts under
+``<project>/mlruns``) so a project folder carries its experiment history with it; any tracking URI
+(a team server) can be given instead. MLflow is imported only inside these functions: it takes
+seconds to import and most commands never need it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from retail_desktop.errors import UserError
+
+from .bundle import ModelBundle, load_bundle, save_bundle
+from .metrics import Scores, confusion_png
+
+EXPERIMENT = "retail-behavior"
+MODEL_NAME = "retail-behavior"
+CHAMPION = "champion"
+BUNDLE_ARTIFACT = "bundle"
+
+
+def default_tracking_uri(project_path: str | Path) -> str:
+    return "sqlite:///" + str(Path(project_path).absolute() / "mlflow.db")
+
+
+def artifact_root(project_path: str | Path) -> str:
+    return (Path(project_path).absolute() / "mlruns").as_uri()
+
+
+class TrackingUnavailable(UserError):
+    """The tracking server could not be reached or refused the request."""
+
+
+def check_reachable(uri: str, timeout_s: float = 5.0) -> None:
+    """Fail fast (one line) when an HTTP tracking server does not answer, instead of MLflow's minutes
+    of retries. Local stores (sqlite, file) need no check."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s) as resp:
+            resp.read(64)
+    except urllib.error.HTTPError:
+        return  # it answered (an older server without /health is still a server)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TrackingUnavailable(f"MLflow tracking server {uri} is not reachable ({reason})") from exc
+
+
+@contextlib.contextmanager
+def using(uri: str) -> Iterator[Any]:
+    """Point MLflow's global tracking and registry URIs at ``uri`` for a block, then restore them."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+
+    old_t, old_r = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield mlflow
+    finally:
+        mlflow.set_tracking_uri(old_t)
+        mlflow.set_registry_uri(old_r)
+
+
+def _experiment_id(mlflow, artifact_location: str | None) -> str:
+    exp = mlflow.get_experiment_by_name(EXPERIMENT)
+    if exp is not None:
+        return exp.experiment_id
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location)
+
+
+@dataclass
+class LoggedRun:
+    run_id: str
+    version: str | None
+    tracking_uri: str
+    promoted: bool = False
+
+
+def log_run(
+    bundle: ModelBundle,
+    *,
+    uri: str,
+    artifact_location: str | None,
+    params: dict[str, Any],
+    dataset: dict[str, Any],
+    history: list[dict[str, float]],
+    scores: Scores | None,
+    tags: dict[str, str],
+    example: np.ndarray,
+    register: bool = True,
+    promote: bool = False,
+) -> LoggedRun:
+    """Record one finished training: params, dataset fingerprint, per-epoch metrics, final per-class
+    scores, confusion matrix (PNG + JSON), the model via ``mlflow.pytorch`` (signature and input
+    example) and the weights bundle; register it and optionally make it champion."""
+    check_reachable(uri)
+    with using(uri) as mlflow:
+        import mlflow.pytorch
+        from mlflow.models import infer_signature
+
+        from .model import SoftmaxModel
+
+        try:
+            exp_id = _experiment_id(mlflow, artifact_location)
+            with mlflow.start_run(experiment_id=exp_id, tags=tags) as run:
+                mlflow.log_params({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in params.items()})
+                mlflow.log_params({"dataset_sha256": dataset["sha256"], "dataset_windows": dataset["windows"]})
+                mlflow.log_dict(dataset, "dataset.json")
+                for cls, n in dataset.get("class_counts", {}).items():
+                    mlflow.log_metric(f"data_count_{cls}", n)
+                for row in history:
+                    step = int(row["epoch"])
+                    mlflow.log_metrics({k: float(v) for k, v in row.items()
+                                        if k != "epoch" and v == v}, step=step)
+                if scores is not None:
+                    final = {"accuracy": scores.accuracy, "macro_f1": scores.macro_f1}
+                    for c, m in scores.per_class.items():
+                        for k in ("precision", "recall", "f1"):
+                            final[f"{k}_{c}"] = m[k]
+                    mlflow.log_metrics(final)
+                    mlflow.log_dict(scores.to_dict(), "confusion_matrix.json")
+                    with tempfile.TemporaryDirectory() as tmp:
+                        png = Path(tmp) / "confusion_matrix.png"
+                        confusion_png(scores, png)
+                        mlflow.log_artifact(str(png))
+                with tempfile.TemporaryDirectory() as tmp:
+                    save_bundle(bundle, tmp)
+                    mlflow.log_artifacts(tmp, BUNDLE_ARTIFACT)
+                model = SoftmaxModel(bundle.net.cpu().eval())
+                import torch
+
+                import warnings
+
+                with torch.no_grad():
+                    out = model(torch.from_numpy(example)).numpy()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # torch's RNN weight note while MLflow validates the example
+                    info = mlflow.pytorch.log_model(
+                        model, name="model", signature=infer_signature(example, out), input_example=example,
+                        pip_requirements=["torch"], metadata={"behavior": bundle.config()},
+                    )
+                version = None
+                if register:
+                    mv = mlflow.register_model(info.model_uri, MODEL_NAME, tags={"run_id": run.info.run_id})
+                    version = str(mv.version)
+                    mlflow.MlflowClient().set_model_version_tag(MODEL_NAME, version, "bundle",
+                                                               f"runs:/{run.info.run_id}/{BUNDLE_ARTIFACT}")
+                if promote and version is not None:
+                    mlflow.MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, version)
+                return LoggedRun(run.info.run_id, version, uri, promoted=bool(promote and version))
+        except UserError:
+            raise
+        except Exception as exc:
+            raise TrackingUnavailable(f"MLflow could not record the run at {uri} ({type(exc).__name__}: "
+                                      f"{str(exc).splitlines()[0][:200] if str(exc) else ''})") from exc
+
+
+def promote(uri: str, version: str) -> None:
+    check_reachable(uri)
+    with using(uri) as mlflow:
+        client = mlflow.MlflowClient()
+        try:
+            client.get_model_version(MODEL_NAME, str(version))
+        except Exception as exc:
+            raise UserError(f"model {MODEL_NAME} has no version {version} in {uri}") from exc
+        client.set_registered_model_alias(MODEL_NAME, CHAMPION, str(version))
+
+
+def list_versions(uri: str) -> list[dict[str, Any]]:
+    """Registered versions, newest first: version, run id, aliases, metrics of their run."""
+    check_reachable(uri)
+    with using(uri) as mlflow:
+        client = mlflow.MlflowClient()
+        try:
+            versions = client.search_model_versions(f"name='{MODEL_NAME}'")
+        except Exception:
+            return []
+        # search_model_versions leaves aliases empty on some stores; the registered model has them all
+        try:
+            by_version: dict[str, list[str]] = {}
+            for alias, v in (client.get_registered_model(MODEL_NAME).aliases or {}).items():
+                by_version.setdefault(str(v), []).append(alias)
+        except Exception:
+            by_version = {}
+        out = []
+        for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+            metrics: dict[str, float] = {}
+            try:
+                metrics = dict(client.get_run(mv.run_id).data.metrics)
+            except Exception:
+                pass
+            out.append({"version": str(mv.version), "run_id": mv.run_id, "aliases": sorted(set(mv.aliases or []) | set(by_version.get(str(mv.version), []))),
+                        "created": mv.creation_timestamp, "accuracy": metrics.get("accuracy"),
+                        "macro_f1": metrics.get("macro_f1")})
+        return out
+
+
+def list_runs(uri: str, max_results: int = 50) -> list[dict[str, Any]]:
+    check_reachable(uri)
+    with using(uri) as mlflow:
+        exp = mlflow.get_experiment_by_name(EXPERIMENT)
+        if exp is None:
+            return []
+        runs = mlflow.MlflowClient().search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"],
+                                                  max_results=max_results)
+        return [{"run_id": r.info.run_id, "status": r.info.status, "start": r.info.start_time,
+                 "macro_f1": r.data.metrics.get("macro_f1"), "accuracy": r.data.metrics.get("accuracy"),
+                 "cancelled": r.data.tags.get("cancelled", "false")} for r in runs]
+
+
+def load_registered(uri: str, ref: str = CHAMPION) -> ModelBundle:
+    """A registered version (``champion`` or a number): its weights bundle, loaded tensors-only."""
+    check_reachable(uri)
+    with using(uri) as mlflow:
+        client = mlflow.MlflowClient()
+        try:
+            mv = (client.get_model_version_by_alias(MODEL_NAME, ref) if not str(ref).isdigit()
+                  else client.get_model_version(MODEL_NAME, str(ref)))
+        except Exception as exc:
+            what = f"alias '{ref}'" if not str(ref).isdigit() else f"version {ref}"
+            raise UserError(f"no {MODEL_NAME} model {what} in {uri}; train one with retail-desktop train "
+                            f"(--promote sets the champion)") from exc
+        with tempfile.TemporaryDirectory() as tmp:
+            local = mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path=BUNDLE_ARTIFACT, dst_path=tmp)
+            bundle = load_bundle(local)
+    bundle.source = f"{MODEL_NAME}/{mv.version}"
+    bundle.info = {**bundle.info, "registry_version": str(mv.version), "run_id": mv.run_id}
+    return bundle

@@ -1,0 +1,77 @@
+"""Behaviour verbs on bad input: one line on stderr, exit 2, nothing run (no MLflow needed)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from retail_desktop.cli import main
+
+
+@pytest.fixture
+def empty_project(tmp_path):
+    from retail_desktop.project import Project
+
+    Project.create(tmp_path / "shop").close()
+    return tmp_path / "shop"
+
+
+def _err(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, err
+
+
+def test_train_without_labels_is_a_clear_error(empty_project, capsys):
+    code, err = _err(capsys, "train", str(empty_project), "--quiet")
+    assert code == 2 and "no labelled windows" in err and "Traceback" not in err
+    assert not (empty_project / "mlflow.db").exists()
+
+
+def test_train_with_missing_data_or_project(empty_project, tmp_path, capsys):
+    code, err = _err(capsys, "train", str(empty_project), "--data", str(tmp_path / "nope.parquet"))
+    assert code == 2 and "data not found" in err
+    code, err = _err(capsys, "train", str(tmp_path / "no-project"))
+    assert code == 2 and "does not exist" in err
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    code, err = _err(capsys, "train", str(empty_project), "--data", str(bad), "--quiet")
+    assert code == 2 and "not a readable Parquet" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["train", str(empty_project), "--epochs", "0"])
+    assert exc.value.code == 2 and "positive whole number" in capsys.readouterr().err
+
+
+class _Evil:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_classify_refuses_a_model_that_would_run_code(empty_project, tmp_path, capsys):
+    from retail_desktop.behavior.bundle import ModelBundle, save_bundle
+    from retail_desktop.behavior.features import FeatureSettings
+    from retail_desktop.behavior.model import BehaviorNet, ModelConfig
+
+    folder = tmp_path / "model"
+    save_bundle(ModelBundle(BehaviorNet(ModelConfig(10, 2)), ["a", "b"], FeatureSettings(), "t"), folder)
+    marker = tmp_path / "ran"
+    torch.save({"lstm.weight_ih_l0": _Evil(marker)}, folder / "state_dict.pt")
+    code, err = _err(capsys, "classify", str(empty_project), "--model", str(folder))
+    assert code == 2 and "refused" in err and "Traceback" not in err
+    assert not marker.exists()
+    with open(folder / "state_dict.pt", "wb") as fh:
+        pickle.dump(_Evil(marker), fh)
+    code, err = _err(capsys, "classify", str(empty_project), "--model", str(folder))
+    assert code == 2 and "refused" in err
+    assert not marker.exists()
+
+
+def test_evaluate_behavior_needs_existing_data(empty_project, tmp_path, capsys):
+    code, err = _err(capsys, "evaluate-behavior", str(empty_project), "--data", str(tmp_path / "missing"))
+    assert code == 2 and "data not found" in err
