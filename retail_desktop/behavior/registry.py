@@ -66,14 +66,25 @@ def using(uri: str) -> Iterator[Any]:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    old_t, old_r = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    # Restore what was *set*, not what get_*_uri() resolves to: MLflow 3 resolves "unset" to
+    # sqlite:///mlflow.db in the current folder, and setting that back (and exporting it in
+    # MLFLOW_TRACKING_URI for child processes) left stray mlflow.db files wherever the app ran.
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri,
+             os.environ.get("MLFLOW_TRACKING_URI"), os.environ.get("MLFLOW_REGISTRY_URI"))
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     try:
         yield mlflow
     finally:
-        mlflow.set_tracking_uri(old_t)
-        mlflow.set_registry_uri(old_r)
+        tracking_utils._tracking_uri, registry_utils._registry_uri = saved[0], saved[1]
+        for name, value in (("MLFLOW_TRACKING_URI", saved[2]), ("MLFLOW_REGISTRY_URI", saved[3])):
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _experiment_id(mlflow, artifact_location: str | None) -> str:
