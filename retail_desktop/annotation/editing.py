@@ -175,6 +175,12 @@ class Edit:
     #: Segment ids this edit created (after it was applied), for the caller to select.
     created: list[int] = field(default_factory=list)
 
+    @property
+    def changes_tracks(self) -> bool:
+        """True for ID fixes (merge, split, delete a track): views that draw track points must re-read them."""
+        return any(isinstance(op, (_MovePoints, _RecountTracks))
+                   or (isinstance(op, _DeleteRows) and op.table == "track_points") for op in self.ops)
+
 
 # ------------------------------------------------------------------------------------- the model
 

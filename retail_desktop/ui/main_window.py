@@ -128,6 +128,9 @@ class MainWindow(QMainWindow):
                                            "analysis_dock")
         self.tabifyDockWidget(self.layers_dock, self.analysis_dock)
         self.layers_dock.raise_()
+        self.shortcut_rows = list(SHORTCUTS)  # features installed below add their keys
+        from retail_desktop.ui import integration_behaviour
+        integration_behaviour.install(self)
         self.welcome.open_requested.connect(self.choose_project)
         self.cameras.camera_selected.connect(self._on_camera_selected)
         self.layers.layers_changed.connect(self.player.set_layers)
@@ -549,7 +552,7 @@ class MainWindow(QMainWindow):
 
     # -- help --------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in self.shortcut_rows)
         self._message(QMessageBox.Icon.Information, "Keyboard Shortcuts", f"<table>{rows}</table>")
 
     def show_about(self) -> None:

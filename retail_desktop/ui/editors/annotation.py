@@ -5,7 +5,8 @@ slot, so the main window decides where it docks and how the player follows it:
 
 * ``track_selected(camera_name, track_id)`` — highlight this track's trajectory, dim the rest;
 * ``seek_requested(camera_name, frame)``   — show this frame;
-* ``set_current_frame(camera_name, frame)`` (slot) — the player moved; I/O, split, accept act there.
+* ``set_current_frame(camera_name, frame)`` (slot) — the player moved; I/O, split, accept act there;
+* ``tracks_changed(camera_name)`` — an ID fix rewrote that camera's track points (redraw them).
 
 All editing goes through :class:`~retail_desktop.annotation.editing.AnnotationModel` (one per
 camera run), so every key press that changes something is one committed SQLite transaction and one
@@ -33,7 +34,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSpinBox,
+    QAbstractItemView, QComboBox, QFormLayout, QGridLayout, QHeaderView, QLabel, QLineEdit, QSpinBox,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -119,6 +120,8 @@ class AnnotationEditor(QWidget):
     error = Signal(str)
     #: A long job started (a TaskRunner): the main window may show its progress and cancel it.
     task_started = Signal(object)
+    #: An ID fix (or its undo) changed a camera's track points (camera name): overlays must re-read them.
+    tracks_changed = Signal(str)
 
     COLUMNS = ("Camera", "Track", "Frames", "Length", "Labelled", "Suggestions")
 
@@ -193,9 +196,9 @@ class AnnotationEditor(QWidget):
         form = QFormLayout()
         form.addRow("Annotator", self.annotator_edit)
         form.addRow("Labels", self.taxonomy_combo)
-        filters = QHBoxLayout()
-        for w in (self.camera_combo, self.min_length, self.state_combo, self.sort_combo):
-            filters.addWidget(w)
+        filters = QGridLayout()  # two by two: the editor lives in a side dock, narrow is better
+        for i, w in enumerate((self.camera_combo, self.min_length, self.state_combo, self.sort_combo)):
+            filters.addWidget(w, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
@@ -419,6 +422,8 @@ class AnnotationEditor(QWidget):
         if keep and keep[0] == camera and keep[1] not in self.model(camera).track_ids():
             keep = (camera, edit.tracks[0]) if edit.tracks else None
         self.reload(keep=keep)
+        if edit.changes_tracks:
+            self.tracks_changed.emit(camera)
         self.edited.emit(edit.description)
         self.status.setText(edit.description + " \u2014 saved")
 

@@ -21,6 +21,7 @@ from retail_desktop.analytics.heatmap import HeatmapWindow, colorize
 from retail_desktop.ui.player.camera_view import CameraView
 from retail_desktop.ui.player.data import CameraData, ReviewData
 from retail_desktop.ui.player.frames import FrameServer
+from retail_desktop.ui.player.labels import FrameLabels, labels_for
 from retail_desktop.ui.player.overlay import OverlayLayers
 from retail_desktop.ui.player.timeline import PlaybackClock, TimelineBar
 from retail_desktop.video.clock import ProjectClock
@@ -90,7 +91,8 @@ class PlayerWidget(QWidget):
         self.layers = OverlayLayers()
         self.heatmap_settings = HeatmapSettings()
         self.trail_s = 2.0
-        self.labels: dict[str, dict[int, str]] = {}
+        self.labels: dict[str, dict[int, str] | FrameLabels] = {}
+        self.highlight: dict[str, int] = {}  # camera id -> highlighted track (annotation mode)
         self.current_camera: str | None = None
         self._heat_at: dict[str, float] = {}
         self._grid_shape: tuple[int, int] | None = None
@@ -161,6 +163,7 @@ class PlayerWidget(QWidget):
             view.deleteLater()
         self.servers.clear()
         self.views.clear()
+        self.highlight.clear()
         self.cameras.clear()
         self._heat_at.clear()
         self._heat_key.clear()
@@ -176,12 +179,40 @@ class PlayerWidget(QWidget):
             self._heat_key.clear()
             self._rerender()
 
-    def set_behaviour_labels(self, camera_id: str, labels: dict[int, str] | None) -> None:
-        """Per-track behaviour labels to draw (from the behaviour model or annotation); None clears."""
+    def set_behaviour_labels(self, camera_id: str, labels: dict[int, str] | FrameLabels | None) -> None:
+        """Behaviour labels to draw: one per track (a dict), or per frame (:class:`FrameLabels`, the
+        behaviour model's sliding windows, looked up for each shown frame); None clears."""
         if labels:
-            self.labels[camera_id] = dict(labels)
+            self.labels[camera_id] = labels if isinstance(labels, FrameLabels) else dict(labels)
         else:
             self.labels.pop(camera_id, None)
+        self._rerender()
+
+    def set_highlight(self, camera_id: str, track_id: int | None) -> None:
+        """Highlight one track of a camera (its whole trajectory, the others dimmed); None clears.
+
+        The camera's overlay item is told once; frames keep flowing through it unchanged."""
+        view, cam = self.views.get(camera_id), self.cameras.get(camera_id)
+        if view is None or cam is None:
+            return
+        if track_id is None:
+            self.highlight.pop(camera_id, None)
+            view.overlay.setHighlight(None)
+        else:
+            self.highlight[camera_id] = int(track_id)
+            view.overlay.setHighlight(int(track_id), cam.tracks.trajectory(int(track_id)))
+
+    def replace_tracks(self, camera_id: str, tracks, heatmap=None) -> None:
+        """New stored tracks for one camera (after an ID fix), read off the GUI thread by the caller."""
+        cam = self.cameras.get(camera_id)
+        if cam is None:
+            return
+        cam.tracks = tracks
+        if heatmap is not None:
+            cam.heatmap = heatmap
+            self._heat_key.pop(camera_id, None)
+        if camera_id in self.highlight:
+            self.set_highlight(camera_id, self.highlight[camera_id])
         self._rerender()
 
     def add_live_tracks(self, camera_id: str, frame: int, track_ids: np.ndarray, boxes: np.ndarray) -> None:
@@ -301,7 +332,8 @@ class PlayerWidget(QWidget):
         if self.layers.trails and cam.info is not None:
             trail = max(2, int(round(self.trail_s * cam.info.fps)))
         boxes = cam.tracks.at(frame, trail_frames=trail)
-        self.views[camera_id].show_frame(frame, image, boxes, self.labels.get(camera_id))
+        labels = labels_for(self.labels.get(camera_id), frame, boxes.track_ids.tolist())
+        self.views[camera_id].show_frame(frame, image, boxes, labels)
         self.frame_shown.emit(camera_id, frame)
 
     def _update_heatmaps(self, position: float, force: bool = False) -> None:

@@ -68,6 +68,11 @@ class CameraTracks:
     def track_ids(self) -> list[int]:
         return sorted(self._by_track)
 
+    def trajectory(self, track_id: int) -> np.ndarray:
+        """The foot points (bottom-centre of the box) of a track's whole life, oldest first: (k, 2)."""
+        entry = self._by_track.get(int(track_id))
+        return entry[1] if entry is not None else np.empty((0, 2))
+
     def add_live(self, frame: int, track_ids: np.ndarray, boxes: np.ndarray) -> None:
         """Boxes reported by a running analysis, shown until the stored run is loaded."""
         self.live[int(frame)] = (np.asarray(track_ids, np.int64), np.asarray(boxes, np.float64).reshape(-1, 4))
