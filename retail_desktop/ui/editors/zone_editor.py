@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QColorDialog, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget,
@@ -44,6 +44,24 @@ class _AreaROI(pg.PolyLineROI):
         self.sigRegionChangeFinished.emit(self)
 
 
+class _FrameView(pg.GraphicsLayoutWidget):
+    """The editor's canvas; a double click is handed to ``on_double_click`` (returns True when used).
+
+    An override rather than an event filter on the viewport: a Python event filter is called for every
+    event, including those Qt sends while PySide destroys left-over widgets at interpreter exit, and a
+    Python call then crashes the process (seen as a segfault after test_zone_editor's tests passed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.on_double_click = lambda: False
+
+    def mouseDoubleClickEvent(self, ev):  # noqa: N802 - Qt's name
+        if self.on_double_click():
+            ev.accept()
+            return
+        super().mouseDoubleClickEvent(ev)
+
+
 class ZoneEditor(QWidget):
     """Edits ``model``'s zones; ``save_requested`` carries nothing: the owner decides where to save
     (or call :meth:`save` with a project). ``message`` shows the latest refusal or confirmation."""
@@ -60,7 +78,7 @@ class ZoneEditor(QWidget):
         self._extras: list[pg.GraphicsObject] = []
         self._runner = None
 
-        self.view = pg.GraphicsLayoutWidget()
+        self.view = _FrameView()
         self.plot = self.view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
@@ -68,7 +86,7 @@ class ZoneEditor(QWidget):
                                           symbol="o", symbolSize=6)
         self.plot.addItem(self.draft_item)
         self.view.scene().sigMouseClicked.connect(self._on_click)
-        self.view.viewport().installEventFilter(self)
+        self.view.on_double_click = self._on_double_click
 
         self.list = QListWidget()
         self.list.currentTextChanged.connect(self._on_select)
@@ -225,15 +243,14 @@ class ZoneEditor(QWidget):
             return
         x, y = self.scene_to_image(ev.scenePos())
         if ev.double():
-            return  # handled by eventFilter (pyqtgraph does not always report it)
+            return  # handled by _on_double_click (pyqtgraph does not always report it)
         self.add_draft_point(x, y)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        if (obj is self.view.viewport() and event.type() == QEvent.Type.MouseButtonDblClick
-                and self.mode == "area"):
+    def _on_double_click(self) -> bool:
+        if self.mode == "area":
             self.finish_draft()
             return True
-        return super().eventFilter(obj, event)
+        return False
 
     def add_draft_point(self, x: float, y: float) -> None:
         self._draft.append([x, y])
