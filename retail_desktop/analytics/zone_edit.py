@@ -176,5 +176,11 @@ class ZoneEditModel:
     def save(self, project) -> None:
         """Store this camera's zones in the project (atomic save; other cameras' zones are kept)."""
         replace_camera_zones(project, self.camera_id, self.zones, self.frame_size)
-        self._saved = self.zones
+        self.mark_saved(self.zones)
+
+    def mark_saved(self, zones: Sequence[Zone]) -> None:
+        """Record ``zones`` as what is stored, for an owner that saved a snapshot elsewhere (the
+        window saves on a worker thread, from a freshly opened project); :attr:`dirty` compares
+        against it, so edits made while the save ran still count as unsaved."""
+        self._saved = [z.copy() for z in zones]
         self._notify()

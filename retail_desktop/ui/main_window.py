@@ -131,6 +131,8 @@ class MainWindow(QMainWindow):
         self.shortcut_rows = list(SHORTCUTS)  # features installed below add their keys
         from retail_desktop.ui import integration_behaviour
         integration_behaviour.install(self)
+        from retail_desktop.ui import integration_analytics
+        self.analytics_integration = integration_analytics.install(self)
         self.welcome.open_requested.connect(self.choose_project)
         self.cameras.camera_selected.connect(self._on_camera_selected)
         self.layers.layers_changed.connect(self.player.set_layers)

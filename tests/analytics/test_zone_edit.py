@@ -78,3 +78,15 @@ def test_save_and_reopen_keeps_other_cameras(tmp_path):
         zones = load_zones(p)
         assert sorted((z.camera_id, z.name) for z in zones) == [("cam1", "a-zone"), ("cam2", "b-zone")]
         assert ZoneEditModel("cam1", zones).names() == ["a-zone"]
+
+
+def test_mark_saved_takes_the_snapshot_that_was_stored():
+    # the window saves a snapshot on a worker; an edit made meanwhile must stay "unsaved"
+    m = ZoneEditModel("cam1")
+    m.add_area(SQUARE, name="a")
+    snapshot = m.zones
+    m.rename("a", "b")
+    m.mark_saved(snapshot)
+    assert m.dirty
+    m.undo()
+    assert not m.dirty

@@ -38,7 +38,7 @@ def test_actions_and_shortcuts(window):
     assert window.about_action in menus["menu_help"].actions()
     texts = [a.text() for a in window.menuBar().actions()]  # installed features add menus before Help
     assert texts[:3] == ["&File", "&View", "&Playback"] and texts[-1] == "&Help"
-    assert "&Behaviour" in texts
+    assert "&Behaviour" in texts and "&Zones" in texts
 
 
 def test_open_project_from_dialog_lists_cameras(window, qtbot, project_dir, monkeypatch):

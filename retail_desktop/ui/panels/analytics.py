@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-    QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QDockWidget, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from retail_desktop.analytics.metrics import ANCHORS, CameraMetrics, MetricOptions, ZoneRow, project_metrics
@@ -58,9 +58,11 @@ class AnalyticsDock(QDockWidget):
         self._runner = None
 
         self.camera_box = QComboBox()
-        self.start_box = self._seconds_box("from")
-        self.end_box = self._seconds_box("to (0: end)")
-        self.bin_box = self._seconds_box("bin (0: none)")
+        self.camera_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.camera_box.setMinimumContentsLength(8)
+        self.start_box = self._seconds_box("from (s of video)")
+        self.end_box = self._seconds_box("to (s of video; 0: the end)")
+        self.bin_box = self._seconds_box("bin length (s; 0: one bin)")
         self.anchor_box = QComboBox()
         self.anchor_box.addItems(ANCHORS)
         self.compute_button = QPushButton("Compute")
@@ -68,17 +70,23 @@ class AnalyticsDock(QDockWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
 
-        form = QFormLayout()
-        form.addRow("Camera", self.camera_box)
-        times = QHBoxLayout()
-        for box in (self.start_box, self.end_box, self.bin_box):
-            times.addWidget(box)
-        form.addRow("From / to / bin (s)", times)
-        form.addRow("Anchor", self.anchor_box)
-
+        # One row of controls and the table, charts and track list side by side: the dock lives at the
+        # bottom of the window, where width is plentiful and height is the player's.
+        controls = QHBoxLayout()
+        for prefix, box in (("from ", self.start_box), ("to ", self.end_box), ("bin ", self.bin_box)):
+            box.setPrefix(prefix)
+            box.setSuffix(" s")
+            box.setMaximumWidth(104)  # room for "from 9999.9 s"; the row must fit a narrow dock
+        self.camera_box.setToolTip("Camera whose zones are measured")
+        self.anchor_box.setToolTip("Point of each box tested against the zones (bottom-center: the feet)")
+        for widget in (self.camera_box, self.start_box, self.end_box, self.bin_box, self.anchor_box,
+                       self.compute_button):
+            controls.addWidget(widget)
+        controls.addStretch(1)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels([c for c, _ in TABLE_COLUMNS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
         self.table.cellClicked.connect(self.show_tracks_behind)
         self.track_list = QListWidget()
         self.track_list.itemClicked.connect(self._activate)
@@ -87,36 +95,46 @@ class AnalyticsDock(QDockWidget):
         self.occupancy_plot = pg.PlotWidget(labels={"bottom": "time (s)", "left": "people inside"})
         self.dwell_plot = pg.PlotWidget(labels={"bottom": "dwell (s)", "left": "visitors"})
         self.transition_plot = pg.PlotWidget(labels={"left": "moves"})
-        charts = QTabWidget()
-        charts.addTab(self.occupancy_plot, "Occupancy")
-        charts.addTab(self.dwell_plot, "Dwell")
-        charts.addTab(self.transition_plot, "Transitions")
+        # The table and the charts share one tab widget beside the track list: the table gets the width
+        # its sixteen columns need; clicking a figure still redraws the charts of its zone.
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.table, "Figures")
+        self.tabs.addTab(self.occupancy_plot, "Occupancy")
+        self.tabs.addTab(self.dwell_plot, "Dwell")
+        self.tabs.addTab(self.transition_plot, "Transitions")
 
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(charts)
         tracks_box = QWidget()
         tl = QVBoxLayout(tracks_box)
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(QLabel("Tracks behind the figure"))
         tl.addWidget(self.track_list)
-        lower.addWidget(tracks_box)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.table)
-        split.addWidget(lower)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tabs)
+        split.addWidget(tracks_box)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
 
         body = QWidget()
         layout = QVBoxLayout(body)
-        layout.addLayout(form)
-        layout.addWidget(self.compute_button)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(controls)
         layout.addWidget(split, 1)
-        layout.addWidget(self.status)
-        self.setWidget(body)
+        scroll = QScrollArea()  # a narrow window scrolls the dock instead of growing wider
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QWidget()  # the word-wrapped status stays outside: inside, it would make the area scroll
+        column = QVBoxLayout(outer)
+        column.setContentsMargins(0, 0, 0, 2)
+        column.addWidget(scroll, 1)
+        column.addWidget(self.status)
+        self.setWidget(outer)
         self.reload_cameras()
 
     @staticmethod
     def _seconds_box(tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
-        box.setRange(0, 10 ** 7)
+        box.setRange(0, 10 ** 5)
         box.setDecimals(1)
         box.setToolTip(tip)
         return box

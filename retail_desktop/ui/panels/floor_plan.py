@@ -56,7 +56,9 @@ class FloorPlanView(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.heat = pg.ImageItem(axisOrder="row-major")
         self.heat.setOpacity(0.55)
-        self.heat.setLookupTable(pg.colormap.get("inferno").getLookupTable(nPts=256))
+        lut = pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=True)
+        lut[0, 3] = 0  # empty cells transparent: the plan stays readable where nobody walked
+        self.heat.setLookupTable(lut)
         self.box.addItem(self.image)
         self.box.addItem(self.heat)
         self.scatters: dict[str, pg.ScatterPlotItem] = {}
