@@ -361,9 +361,8 @@ def _transitions(camera, tid, frame, keep, areas, inside, bins, fps) -> list[Tra
 def project_metrics(project, options: MetricOptions | None = None, camera_names: Sequence[str] | None = None
                     ) -> tuple[list[CameraMetrics], list[str]]:
     """Figures for every camera that has zones (or the named ones), from its latest completed run.
-    Returns the results and notes about cameras that were skipped (no zones, no completed run)."""
-    from retail_desktop.annotation.track_import import camera_fps
-
+    Returns the results and notes about cameras that were skipped (no zones, no completed run,
+    footage needed but unreadable)."""
     from .zones import load_zones
 
     options = options or MetricOptions()
@@ -391,20 +390,34 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
         if run is None:
             notes.append(f"camera '{cam.name}' has no completed analysis; skipped")
             continue
+        fps = _fps_or_note(project, cam, run, notes)
+        if fps is None:
+            continue
         tracks = project.store.track_array(run.id)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
-        results.append(camera_metrics(cam.name, tracks, cam_zones, camera_fps(project, cam), n_frames, options))
+        results.append(camera_metrics(cam.name, tracks, cam_zones, fps, n_frames, options))
     results += _plan_metrics(project, zones, cameras, options, notes)
     if not results:
         raise UserError("nothing to measure: " + "; ".join(notes or ["the project has no cameras"]), project.path)
     return results, notes
 
 
+def _fps_or_note(project, cam, run, notes: list[str]) -> float | None:
+    """The camera's frame rate, or None with a note when it needs the footage and that can't be read
+    (a moved video must not take the other cameras' figures down with it)."""
+    from retail_desktop.annotation.track_import import camera_fps
+    from retail_desktop.errors import VideoError
+
+    try:
+        return camera_fps(project, cam, run)
+    except VideoError as exc:
+        notes.append(f"camera '{cam.name}' skipped: its frame rate needs the video, which can't be read ({exc})")
+        return None
+
+
 def _plan_metrics(project, zones, cameras, options: MetricOptions, notes: list[str]) -> list[CameraMetrics]:
     """Floor-plan zones: each calibrated camera's tracks, feet mapped to the plan; the rows' camera is
     ``plan:<camera name>`` (track ids stay per camera, so cameras are not merged)."""
-    from retail_desktop.annotation.track_import import camera_fps
-
     from .floorplan import to_plan
 
     plan_zones = [z for z in zones if z.camera_id == PLAN_ID]
@@ -418,9 +431,12 @@ def _plan_metrics(project, zones, cameras, options: MetricOptions, notes: list[s
         run = project.store.latest_run(cam.id, status="completed")
         if run is None:
             continue
+        fps = _fps_or_note(project, cam, run, notes)
+        if fps is None:
+            continue
         tracks = to_plan(project.store.track_array(run.id), cam.homography, options.anchor)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
-        out.append(camera_metrics(f"plan:{cam.name}", tracks, plan_zones, camera_fps(project, cam), n_frames, options))
+        out.append(camera_metrics(f"plan:{cam.name}", tracks, plan_zones, fps, n_frames, options))
     return out
 
 

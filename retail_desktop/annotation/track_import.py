@@ -61,10 +61,16 @@ def _camera_for(project: Project, name: str, source: Path, fps: float, size: tup
     return camera
 
 
-def camera_fps(project: Project, camera) -> float:
-    """Frame rate of a camera: from its footage when it has some, else from the camera entry."""
+def camera_fps(project: Project, camera, run=None) -> float:
+    """Frame rate of a camera: from the camera entry (imported ground truth), else from the analysis
+    run's summary, else by probing its footage. The run comes before the probe so that a camera whose
+    video was moved still has figures (and metrics don't rescan every video each time)."""
     if camera.extra.get("frame_rate"):
         return float(camera.extra["frame_rate"])
+    if run is None:
+        run = project.store.latest_run(camera.id, status="completed")
+    if run is not None and float((run.summary or {}).get("video_fps") or 0) > 0:
+        return float(run.summary["video_fps"])
     from retail_desktop.video import probe
 
     return float(probe(camera.video).fps)

@@ -88,6 +88,9 @@ class CameraSummary:
     wall_s: float
     resumed_from: int  # -1: fresh start
     video_s: float
+    #: the footage's measured frame rate, kept with the run so that figures computed later (metrics,
+    #: exports) need neither the video file nor a probe
+    video_fps: float = 0.0
 
     @property
     def fps(self) -> float:
@@ -329,6 +332,7 @@ def _summary(project: Project, camera: Camera, run_id: int, status: str, info: V
         wall_s=wall,
         resumed_from=resumed_from,
         video_s=info.duration_s,
+        video_fps=float(info.fps or info.nominal_fps or 0.0),
     )
 
 
