@@ -41,8 +41,11 @@ class ClassifyResult:
 
 def resolve_model(project_path: Path, ref: str | None, tracking_uri: str | None = None) -> ModelBundle:
     """``champion`` / a version number (MLflow registry), a bundle folder, or ``default`` (the model
-    shipped in ``models/``). With no ref: the champion if the project has one, else the default."""
-    from .registry import default_tracking_uri, load_registered
+    shipped in ``models/``). With no ref: the champion if the project has one, else the default.
+    Only a registry that answers "no champion" falls back to the default: an unreachable server, a
+    corrupt store or refused weights are errors, so nobody is shown the default's labels believing
+    they are the champion's."""
+    from .registry import ModelNotFound, default_tracking_uri, load_registered
 
     uri = tracking_uri or default_tracking_uri(project_path)
     if ref in (None, "auto"):
@@ -50,7 +53,7 @@ def resolve_model(project_path: Path, ref: str | None, tracking_uri: str | None 
         if tracking_uri is not None or db.exists():
             try:
                 return load_registered(uri, "champion")
-            except UserError:
+            except ModelNotFound:
                 pass
         return load_bundle(DEFAULT_MODEL_DIR) if (DEFAULT_MODEL_DIR / "config.json").exists() else load_registered(uri)
     if ref == "default":

@@ -45,7 +45,15 @@ class TrackingUnavailable(UserError):
 
 def check_reachable(uri: str, timeout_s: float = 5.0) -> None:
     """Fail fast (one line) when an HTTP tracking server does not answer, instead of MLflow's minutes
-    of retries. Local stores (sqlite, file) need no check."""
+    of retries. A local SQLite store that is not a database (a damaged or foreign file) is one line too."""
+    if uri.startswith("sqlite:///"):
+        db = Path(uri[len("sqlite:///"):])
+        if db.is_file() and db.stat().st_size > 0:
+            with open(db, "rb") as fh:
+                if fh.read(16) != b"SQLite format 3\x00":
+                    raise UserError(f"MLflow store {db} is not an SQLite database (damaged?); move it aside "
+                                    "or choose another tracking URI")
+        return
     if not uri.startswith(("http://", "https://")):
         return
     try:
@@ -78,6 +86,13 @@ def using(uri: str) -> Iterator[Any]:
     mlflow.set_registry_uri(uri)
     try:
         yield mlflow
+    except Exception as exc:
+        # The store's database failing (locked, damaged, wrong schema) is the user's to fix, not a bug.
+        import sqlalchemy.exc
+
+        if isinstance(exc, sqlalchemy.exc.DBAPIError):
+            raise UserError(f"MLflow store {uri} cannot be used: {str(exc.orig).splitlines()[0]}") from exc
+        raise
     finally:
         tracking_utils._tracking_uri, registry_utils._registry_uri = saved[0], saved[1]
         for name, value in (("MLFLOW_TRACKING_URI", saved[2]), ("MLFLOW_REGISTRY_URI", saved[3])):
@@ -234,6 +249,10 @@ def list_runs(uri: str, max_results: int = 50) -> list[dict[str, Any]]:
                  "cancelled": r.data.tags.get("cancelled", "false")} for r in runs]
 
 
+class ModelNotFound(UserError):
+    """The registry answered, and has no such version or alias (nothing is wrong with the store)."""
+
+
 def load_registered(uri: str, ref: str = CHAMPION) -> ModelBundle:
     """A registered version (``champion`` or a number): its weights bundle, loaded tensors-only."""
     check_reachable(uri)
@@ -244,7 +263,9 @@ def load_registered(uri: str, ref: str = CHAMPION) -> ModelBundle:
                   else client.get_model_version(MODEL_NAME, str(ref)))
         except Exception as exc:
             what = f"alias '{ref}'" if not str(ref).isdigit() else f"version {ref}"
-            raise UserError(f"no {MODEL_NAME} model {what} in {uri}; train one with retail-desktop train "
+            if getattr(exc, "error_code", None) not in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise UserError(f"cannot read the {MODEL_NAME} {what} from {uri}: {exc}") from exc
+            raise ModelNotFound(f"no {MODEL_NAME} model {what} in {uri}; train one with retail-desktop train "
                             f"(--promote sets the champion)") from exc
         with tempfile.TemporaryDirectory() as tmp:
             local = mlflow.artifacts.download_artifacts(run_id=mv.run_id, artifact_path=BUNDLE_ARTIFACT, dst_path=tmp)

@@ -142,6 +142,8 @@ def train_behavior(request: TrainingRequest, task: Task | None = None) -> Traini
     except TrackingUnavailable as exc:
         raise UserError(f"{exc}; the trained model is saved in {local} (nothing is lost: run the command again "
                         f"once the server is up, or use --tracking-uri)") from exc
+    except UserError as exc:
+        raise UserError(f"{exc}; the trained model is saved in {local} (nothing is lost)") from exc
     return TrainingOutcome(logged.run_id, logged.version, uri, local, result.val_scores, result.history, classes,
                            result.cancelled, logged.promoted, dataset)
 

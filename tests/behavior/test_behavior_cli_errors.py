@@ -75,3 +75,25 @@ def test_classify_refuses_a_model_that_would_run_code(empty_project, tmp_path, c
 def test_evaluate_behavior_needs_existing_data(empty_project, tmp_path, capsys):
     code, err = _err(capsys, "evaluate-behavior", str(empty_project), "--data", str(tmp_path / "missing"))
     assert code == 2 and "data not found" in err
+
+
+def test_a_damaged_mlflow_store_is_an_error_not_the_default_model(empty_project, capsys):
+    """``classify`` with no --model uses the champion; a store that can't be read must say so rather
+    than quietly label every track with the bundled default model."""
+    (empty_project / "mlflow.db").write_bytes(b"this is not an sqlite database" * 100)
+    code, err = _err(capsys, "classify", str(empty_project))
+    assert code == 2 and "not an SQLite database" in err and "Traceback" not in err
+    from retail_desktop.project import Project
+
+    with Project.open(empty_project) as project:
+        assert project.store._connection().execute("SELECT COUNT(*) FROM behavior_predictions").fetchone()[0] == 0
+
+
+def test_a_store_without_a_champion_falls_back_to_the_default_model(empty_project):
+    import sqlite3
+
+    from retail_desktop.behavior.inference import resolve_model
+
+    sqlite3.connect(empty_project / "mlflow.db").close()  # an empty store: MLflow creates its tables
+    bundle = resolve_model(empty_project, None)
+    assert bundle.source.startswith("file:") and "behavior-default" in bundle.source
