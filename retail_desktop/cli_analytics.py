@@ -55,6 +55,8 @@ def register(sub) -> None:
                    help="leave out tracks with more than SHARE (0-1) of their points in staff-only zones")
     m.add_argument("--line-band", type=float, default=4.0, metavar="PX",
                    help="dead band around count lines, pixels (default 4)")
+    m.add_argument("--by-behavior", action="store_true",
+                   help="also one row per behaviour label (each track's majority label from retail-desktop classify)")
     m.add_argument("--transitions", type=Path, metavar="FILE.csv", help="also write zone-to-zone transitions")
     m.set_defaults(handler=_cmd_metrics)
 
@@ -90,7 +92,8 @@ def _cmd_metrics(args) -> int:
     from retail_desktop.project import Project
 
     options = MetricOptions(start_s=args.start, end_s=args.end, bin_s=args.bin, anchor=args.anchor,
-                            staff_share=args.exclude_staff, line_band_px=args.line_band)
+                            staff_share=args.exclude_staff, line_band_px=args.line_band,
+                            by_behavior=args.by_behavior)
     with Project.open(args.project) as project:
         results, notes = project_metrics(project, options, args.camera)
     for note in notes:

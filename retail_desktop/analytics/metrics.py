@@ -19,6 +19,7 @@ can be traced to the rows behind it.
 from __future__ import annotations
 
 import math
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -58,6 +59,9 @@ class MetricOptions:
     anchor: str = "bottom-center"
     staff_share: float | None = None
     line_band_px: float = 4.0
+    #: also one row per behaviour: the figures of the tracks whose behaviour (majority of the model's
+    #: window labels over the whole track) is that label; see :func:`track_behaviours`
+    by_behavior: bool = False
 
     def check(self) -> None:
         if self.anchor not in ANCHORS:
@@ -113,9 +117,14 @@ class ZoneRow:
     dwell_by_track: dict[int, float] = field(default_factory=dict, repr=False)
     wait_by_track: dict[int, float] = field(default_factory=dict, repr=False)
     occupancy: np.ndarray | None = field(default=None, repr=False)  # people inside, per frame of the bin
+    #: None: every track; "all" / a label / "unclassified" when the figures are broken down by behaviour
+    behavior: str | None = None
 
     def as_record(self) -> dict[str, Any]:
-        return {c: getattr(self, c) for c in COLUMNS}
+        record = {c: getattr(self, c) for c in COLUMNS}
+        if self.behavior is not None:
+            record["behavior"] = self.behavior
+        return record
 
 
 @dataclass
@@ -395,11 +404,60 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
             continue
         tracks = project.store.track_array(run.id)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
-        results.append(camera_metrics(cam.name, tracks, cam_zones, fps, n_frames, options))
+        results += _with_behaviours(project, run, cam.name, tracks, cam_zones, fps, n_frames, options, notes)
     results += _plan_metrics(project, zones, cameras, options, notes)
     if not results:
         raise UserError("nothing to measure: " + "; ".join(notes or ["the project has no cameras"]), project.path)
     return results, notes
+
+
+UNCLASSIFIED = "unclassified"
+
+
+def track_behaviours(store, run_id: int) -> tuple[dict[int, str], str | None]:
+    """Track id -> its behaviour, and the model that said so.
+
+    A track's behaviour is the label most of its windows got from the model that classified the run
+    last (ties: the label with the larger summed confidence, then the alphabetically first); tracks
+    without windows are missing from the dict.
+    """
+    latest = store.query("SELECT model FROM behavior_predictions WHERE run_id = ? ORDER BY created_at DESC, model "
+                         "LIMIT 1", (int(run_id),))
+    if not latest:
+        return {}, None
+    model = latest[0][0]
+    rows = store.query("SELECT track_id, label, COUNT(*), SUM(confidence) FROM behavior_predictions "
+                       "WHERE run_id = ? AND model = ? GROUP BY track_id, label", (int(run_id), model))
+    candidates: dict[int, list[tuple[str, int, float]]] = {}
+    for tid, label, n, conf in sorted(rows, key=lambda r: (r[0], r[1])):
+        candidates.setdefault(int(tid), []).append((label, int(n), float(conf or 0.0)))
+    # max() keeps the first of equal keys, and candidates are in label order: ties go alphabetically.
+    return {tid: max(c, key=lambda x: (x[1], x[2]))[0] for tid, c in candidates.items()}, model
+
+
+def _with_behaviours(project, run, camera: str, tracks: pd.DataFrame, zones: list[Zone], fps: float,
+                     n_frames: int, options: MetricOptions, notes: list[str]) -> list[CameraMetrics]:
+    """One camera's figures; broken down by behaviour when asked: rows "all" (every track), one set
+    per label, and "unclassified" (tracks the model gave no window)."""
+    every = camera_metrics(camera, tracks, zones, fps, n_frames, options)
+    if not options.by_behavior:
+        return [every]
+    labels, model = track_behaviours(project.store, run.id)
+    if model is None:
+        notes.append(f"camera '{camera}' has no behaviour labels (run retail-desktop classify); only 'all' rows")
+    for row in every.rows:
+        row.behavior = "all"
+    out = [every]
+    track_label = tracks["track_id"].map(lambda t: labels.get(int(t), UNCLASSIFIED)) if len(tracks) else None
+    names = sorted(set(labels.values())) + ([UNCLASSIFIED] if track_label is not None and
+                                             (track_label == UNCLASSIFIED).any() and model else [])
+    for name in names:
+        part = camera_metrics(camera, tracks[track_label == name], zones, fps, n_frames, options)
+        for row in part.rows:
+            row.behavior = name
+        part.transitions = [dataclasses.replace(t, camera=f"{camera} [{name}]") for t in part.transitions]
+        out.append(part)
+    return out
 
 
 def _fps_or_note(project, cam, run, notes: list[str]) -> float | None:
@@ -436,12 +494,15 @@ def _plan_metrics(project, zones, cameras, options: MetricOptions, notes: list[s
             continue
         tracks = to_plan(project.store.track_array(run.id), cam.homography, options.anchor)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
-        out.append(camera_metrics(f"plan:{cam.name}", tracks, plan_zones, fps, n_frames, options))
+        out += _with_behaviours(project, run, f"plan:{cam.name}", tracks, plan_zones, fps, n_frames, options, notes)
     return out
 
 
 def metrics_table(results: Sequence[CameraMetrics]) -> pd.DataFrame:
-    return pd.DataFrame([r.as_record() for cm in results for r in cm.rows], columns=list(COLUMNS))
+    columns = list(COLUMNS)
+    if any(r.behavior is not None for cm in results for r in cm.rows):
+        columns.insert(columns.index("zone") + 1, "behavior")
+    return pd.DataFrame([r.as_record() for cm in results for r in cm.rows], columns=columns)
 
 
 def transitions_table(results: Sequence[CameraMetrics]) -> pd.DataFrame:

@@ -175,3 +175,49 @@ def test_import_keeps_other_keys(project, tmp_path):
         p.save()
         import_geojson(p, write(tmp_path / "z.geojson", [feature("shop", SHOP)]))
     assert json.loads((project / "project.json").read_text())["floor_plan"] == {"image": "plan.png"}
+
+
+def _predict(p, run_id, track, windows, model="retail-behavior/1", when="2026-01-01T00:00:00"):
+    with p.store.transaction("test predictions") as conn:
+        conn.executemany(
+            "INSERT INTO behavior_predictions (run_id, track_id, start_frame, end_frame, label, confidence, "
+            "probabilities, model, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            [(run_id, track, start, start + 2, label, conf, "{}", model, when) for start, label, conf in windows])
+
+
+def test_metrics_broken_down_by_behaviour(project, tmp_path, capsys):
+    """Track 1 is mostly 'hesitant' (2 windows of 3), track 2 has no windows: rows 'all', 'hesitant',
+    'unclassified'; each row counts only its tracks. Hand figures: in the shop zone (x 100-200, fps 10)
+    track 1 has feet at x 110, 140, 170, 190 (4 points, 0.4 s), track 2 at 150, 160, 170 (0.3 s)."""
+    src = write(tmp_path / "z.geojson", [feature("shop", SHOP)])
+    assert run_cli(capsys, "zones", project, "import", src)[0] == 0
+    with Project.open(project) as p:
+        run = p.store.latest_run(p.camera("Door").id, status="completed")
+        _predict(p, run.id, 1, [(0, "hesitant", 0.6), (3, "decisive", 0.9), (6, "hesitant", 0.5)])
+        # An older model's windows say otherwise: only the model that classified last counts.
+        _predict(p, run.id, 2, [(0, "frustrated", 0.9)], model="file:old", when="2025-01-01T00:00:00")
+    csv = tmp_path / "b.csv"
+    code, out, err = run_cli(capsys, "metrics", project, "--out", csv, "--by-behavior")
+    assert code == 0, err
+    df = pd.read_csv(csv)
+    assert list(df.columns[:3]) == ["camera", "zone", "behavior"]
+    rows = {r.behavior: r for r in df.itertuples()}
+    assert set(rows) == {"all", "hesitant", "unclassified"}
+    assert (rows["all"].visitors, rows["hesitant"].visitors, rows["unclassified"].visitors) == (2, 1, 1)
+    assert rows["hesitant"].dwell_s_total == pytest.approx(0.4)
+    assert rows["unclassified"].dwell_s_total == pytest.approx(0.3)
+    assert rows["all"].dwell_s_total == pytest.approx(0.7)
+    # Without the flag the table is as before: no behaviour column, one row per zone.
+    plain = tmp_path / "p.csv"
+    assert run_cli(capsys, "metrics", project, "--out", plain)[0] == 0
+    df = pd.read_csv(plain)
+    assert "behavior" not in df.columns and len(df) == 1 and df.visitors[0] == 2
+
+
+def test_metrics_by_behaviour_without_classification_says_so(project, tmp_path, capsys):
+    src = write(tmp_path / "z.geojson", [feature("shop", SHOP)])
+    assert run_cli(capsys, "zones", project, "import", src)[0] == 0
+    code, out, err = run_cli(capsys, "metrics", project, "--out", tmp_path / "b.csv", "--by-behavior")
+    assert code == 0 and "no behaviour labels" in err
+    df = pd.read_csv(tmp_path / "b.csv")
+    assert list(df.behavior) == ["all"]

@@ -79,3 +79,27 @@ def test_binned_and_errors_are_shown(qtbot, project):
         dock.refresh()
     assert "empty" in dock.status.text()
     assert dock.compute_button.isEnabled()
+
+
+def test_figures_broken_down_by_behaviour(qtbot, project):
+    """Track 1 classified 'hesitant', track 2 not classified: zone B (both visit it) gets rows all (2),
+    hesitant (1) and unclassified (1); the tracks behind the hesitant row are track 1 only."""
+    run = project.store.latest_run(project.camera("Door").id, status="completed")
+    with project.store.transaction("test predictions") as conn:
+        conn.execute("INSERT INTO behavior_predictions (run_id, track_id, start_frame, end_frame, label, confidence, "
+                     "probabilities, model, created_at) VALUES (?, 1, 0, 9, 'hesitant', 0.8, '{}', 'm', 't')",
+                     (run.id,))
+    dock = AnalyticsDock(project)
+    qtbot.addWidget(dock)
+    with qtbot.waitSignal(dock.results_ready, timeout=10000):
+        dock.refresh()
+    assert dock.table.rowCount() == 3 and dock.table.item(0, col("behavior")).text() == ""
+    with qtbot.waitSignal(dock.results_ready, timeout=10000):
+        dock.behaviour_box.setChecked(True)
+    rows = [(dock.table.item(i, col("zone")).text(), dock.table.item(i, col("behavior")).text(),
+             dock.table.item(i, col("visitors")).text()) for i in range(dock.table.rowCount())]
+    b_rows = {beh: n for zone, beh, n in rows if zone == "B"}
+    assert b_rows == {"all": "2", "hesitant": "1", "unclassified": "1"}
+    hesitant = next(i for i, r in enumerate(rows) if r[:2] == ("B", "hesitant"))
+    dock.show_tracks_behind(hesitant, col("visitors"))
+    assert dock.track_list.count() == 1 and "track 1" in dock.track_list.item(0).text()

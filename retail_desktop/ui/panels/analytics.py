@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
     QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -20,7 +20,7 @@ from retail_desktop.analytics.metrics import ANCHORS, CameraMetrics, MetricOptio
 
 #: Table columns shown, and which list of tracks a click on each one shows.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("camera", "visitors"), ("zone", "visitors"), ("bin_start_s", "visitors"), ("visitors", "visitors"),
+    ("camera", "visitors"), ("zone", "visitors"), ("behavior", "visitors"), ("bin_start_s", "visitors"), ("visitors", "visitors"),
     ("entries", "entries"), ("exits", "exits"), ("dwell_s_total", "visitors"), ("dwell_s_mean", "visitors"),
     ("dwell_s_median", "visitors"), ("dwell_s_p90", "visitors"), ("occupancy_mean", "visitors"),
     ("occupancy_peak", "visitors"), ("line_in", "line_in"), ("line_out", "line_out"),
@@ -65,6 +65,11 @@ class AnalyticsDock(QDockWidget):
         self.bin_box = self._seconds_box("bin length (s; 0: one bin)")
         self.anchor_box = QComboBox()
         self.anchor_box.addItems(ANCHORS)
+        self.behaviour_box = QCheckBox("by behaviour")
+        self.behaviour_box.setToolTip("Also a row per behaviour: the tracks whose majority label (Behaviour > "
+                                      "Classify Tracks) is that behaviour")
+        # Recompute at once unless a computation is running (Compute is then disabled; click it after).
+        self.behaviour_box.toggled.connect(lambda _on: self.compute_button.isEnabled() and self.refresh())
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.refresh)
         self.status = QLabel()
@@ -80,7 +85,7 @@ class AnalyticsDock(QDockWidget):
         self.camera_box.setToolTip("Camera whose zones are measured")
         self.anchor_box.setToolTip("Point of each box tested against the zones (bottom-center: the feet)")
         for widget in (self.camera_box, self.start_box, self.end_box, self.bin_box, self.anchor_box,
-                       self.compute_button):
+                       self.behaviour_box, self.compute_button):
             controls.addWidget(widget)
         controls.addStretch(1)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
@@ -148,7 +153,7 @@ class AnalyticsDock(QDockWidget):
         end = self.end_box.value() or None
         bin_s = self.bin_box.value() or None
         return MetricOptions(start_s=self.start_box.value(), end_s=end, bin_s=bin_s,
-                             anchor=self.anchor_box.currentText())
+                             anchor=self.anchor_box.currentText(), by_behavior=self.behaviour_box.isChecked())
 
     # ----------------------------------------------------------------- computing
     def refresh(self):
@@ -176,7 +181,7 @@ class AnalyticsDock(QDockWidget):
         for i, row in enumerate(self._rows):
             for j, (col, _) in enumerate(TABLE_COLUMNS):
                 item = QTableWidgetItem(_fmt(getattr(row, col)))
-                if j >= 2:
+                if j >= 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
@@ -216,7 +221,7 @@ class AnalyticsDock(QDockWidget):
         self.dwell_plot.clear()
         if zr.kind != "area":
             return
-        cm = next(c for c in self.results if c.camera == zr.camera)
+        cm = next(c for c in self.results if c.camera == zr.camera and c.rows and c.rows[0].behavior == zr.behavior)
         rows = [r for r in cm.rows if r.zone == zr.zone and r.occupancy is not None]
         ts, occ = [], []
         for r in rows:
@@ -235,6 +240,8 @@ class AnalyticsDock(QDockWidget):
         self.transition_plot.clear()
         totals: dict[str, int] = {}
         for cm in self.results:
+            if cm.rows and cm.rows[0].behavior not in (None, "all"):
+                continue  # a behaviour's share of moves is in its own rows; the chart shows all tracks
             for t in cm.transitions:
                 key = f"{t.from_zone}→{t.to_zone}"
                 totals[key] = totals.get(key, 0) + t.count
