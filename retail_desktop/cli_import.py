@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 
@@ -36,9 +37,9 @@ def register(sub) -> None:
                    help="CAVIAR: turn this label into behaviour segments (default none)")
     p.add_argument("--taxonomy", help="CVAT: taxonomy of the behaviour attribute, by name or .yaml file "
                    "(default: the one the file names, else the one its values fit)")
-    p.add_argument("--fps", type=_fps, help="frame rate (MOT: default from seqinfo.ini; CVAT: from the file if "
-                   "Retail Desktop wrote it; else the camera's video)")
-    p.add_argument("--size", type=_size, help="frame size WxH (MOT: default from seqinfo.ini)")
+    p.add_argument("--fps", type=_fps, help="frame rate (MOT: default from seqinfo.ini; CAVIAR: default 25; CVAT: "
+                   "from the file if Retail Desktop wrote it; else the camera's video)")
+    p.add_argument("--size", type=_size, help="frame size WxH (MOT: default from seqinfo.ini; CAVIAR: default 384x288)")
     p.set_defaults(handler=_cmd_import)
 
 
@@ -50,12 +51,20 @@ def _cmd_import(args) -> int:
 
     if not args.file.exists():
         raise UserError("file not found", args.file)
-    with Project.open_or_create(args.project) as project:
-        if args.format == "caviar":
-            result = import_caviar(project, args.file, camera=args.camera, labels=args.labels)
-        elif args.format == "cvat":
-            result = import_cvat(project, args.file, camera=args.camera, fps=args.fps, taxonomy=args.taxonomy)
-        else:
-            result = import_mot(project, args.file, camera=args.camera, fps=args.fps, size=args.size)
+    folder = Path(args.project)
+    created = not folder.exists()
+    try:
+        with Project.open_or_create(folder) as project:
+            if args.format == "caviar":
+                result = import_caviar(project, args.file, camera=args.camera, labels=args.labels,
+                                       fps=args.fps, size=args.size)
+            elif args.format == "cvat":
+                result = import_cvat(project, args.file, camera=args.camera, fps=args.fps, taxonomy=args.taxonomy)
+            else:
+                result = import_mot(project, args.file, camera=args.camera, fps=args.fps, size=args.size)
+    except BaseException:
+        if created:  # a refused import into a new folder leaves no empty project behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     print(result.line())
     return 0

@@ -128,9 +128,11 @@ def store_tracks(
 
 
 def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str | None = None,
-                  labels: str = "none") -> ImportResult:
+                  labels: str = "none", fps: float | None = None,
+                  size: tuple[int, int] | None = None) -> ImportResult:
     """Import a CAVIAR CVML file; ``labels`` = movement | situation | none turns runs of the same label
-    on one track into segments (taxonomy ``caviar-movement`` / ``caviar-situation``)."""
+    on one track into segments (taxonomy ``caviar-movement`` / ``caviar-situation``). The files carry
+    neither frame rate nor size: CAVIAR's own 25 fps and 384x288 unless ``fps`` / ``size`` say otherwise."""
     path = Path(path).absolute()
     if labels != "none" and labels not in CAVIAR_LABELS:
         raise UserError(f"unknown CAVIAR labels {labels!r}; choose movement, situation or none", path)
@@ -143,8 +145,8 @@ def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str
         load_taxonomy(taxonomy).check_labels(set(df[field]) - {""}, path)
         for tid, g in df.groupby("track_id", sort=True):
             segs += [(int(tid), a, b, lab) for a, b, lab in label_runs(g["frame"].tolist(), g[field].tolist())]
-    return store_tracks(project, camera or path.stem, df, source=path, fmt="caviar", fps=CAVIAR_FPS,
-                        size=CAVIAR_SIZE, segments=segs, taxonomy=taxonomy)
+    return store_tracks(project, camera or path.stem, df, source=path, fmt="caviar", fps=fps or CAVIAR_FPS,
+                        size=size or CAVIAR_SIZE, segments=segs, taxonomy=taxonomy)
 
 
 def _seqinfo(path: Path) -> tuple[float | None, tuple[int, int] | None]:

@@ -112,3 +112,16 @@ def test_import_verb_errors_are_one_line(tmp_path, capsys):
     bad.write_text('<dataset name="x"><frame number="0"><objectlist>')
     assert main(["import", str(tmp_path / "p"), str(bad), "--format", "caviar"]) == 2
     assert "line 1" in capsys.readouterr().err
+    # A refused import into a folder that did not exist leaves nothing behind.
+    assert not (tmp_path / "p").exists()
+
+
+def test_caviar_import_takes_fps_and_size_from_the_command_line(tmp_path, capsys):
+    path = data_file(WALK1)
+    assert main(["import", str(tmp_path / "p"), str(path), "--format", "caviar", "--fps", "12.5",
+                 "--size", "768x576"]) == 0
+    with Project.open(tmp_path / "p") as project:
+        cam = project.camera("Walk1__wk1gt")
+        assert cam.extra["frame_rate"] == 12.5 and cam.extra["frame_size"] == [768, 576]
+        df = project.store.track_array(project.store.latest_run(cam.id).id)
+        assert np.allclose(df.time_s, df.frame / 12.5)
