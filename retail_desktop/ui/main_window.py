@@ -8,6 +8,8 @@ belong to this machine's screen, not to the project.
 
 from __future__ import annotations
 
+import numpy as np
+
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
@@ -456,12 +458,19 @@ class MainWindow(QMainWindow):
 
         grid = self.player.heatmap_grid(camera_id)
         cam = self.player.cameras[camera_id]
-        frame = self.player.views[camera_id].image.image
+        view = self.player.views[camera_id]
+        frame, index = view.image.image, view.shown_frame
         settings = self.player.heatmap_settings
 
         def write(task=None):
             w, h = cam.info.width, cam.info.height
             base = frame if frame is not None and frame.shape[:2] == (h, w) else None
+            if base is None and index is not None and frame is not None:
+                # The view shows a shrunk picture: the PNG gets the frame's own pixels, decoded here.
+                from retail_desktop.video import VideoReader
+
+                with VideoReader(cam.info.path, cam.info) as reader:
+                    base = np.ascontiguousarray(reader.read(index).image[..., ::-1])
             return save_png(compose(colorize(grid, settings.colormap, opacity=0.75), w, h, base, cam.heatmap.cell_px), path)
 
         runner = TaskRunner(write, parent=self)

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import pytest
-from datafiles import DATA_DIR
+from datafiles import data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -191,13 +191,12 @@ def test_welcome_window_on_a_real_display(display, tmp_path):
 
 def test_project_window_on_a_real_display(display, tmp_path):
     make_project = _project_maker()
-    videos = DATA_DIR / "videos"
     project = make_project(
         tmp_path / "Demo Store",
         [
-            ("Checkout", str(videos / "retail_supermarket_checkout_cctv.mp4")),
-            ("Mall entrance", str(videos / "mall_entrance_revolving_doors.mp4")),
-            ("Concourse", str(videos / "mall_concourse_overhead_bw.mp4")),
+            ("Checkout", str(data_file("videos/retail_supermarket_checkout_cctv.mp4"))),
+            ("Mall entrance", str(data_file("videos/mall_entrance_revolving_doors.mp4"))),
+            ("Concourse", str(data_file("videos/mall_concourse_overhead_bw.mp4"))),
         ],
     )
     ARTIFACTS.mkdir(exist_ok=True)

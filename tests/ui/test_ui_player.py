@@ -207,6 +207,20 @@ def test_heatmap_png_export(window, qtbot, multicam_project, tmp_path):
     image = cv2.imread(str(out))
     info = player.cameras[cid].info
     assert image.shape == (info.height, info.width, 3)
+    # The view shows a shrunk picture, yet the PNG lies over the frame's own pixels: where no heat is,
+    # it is that frame, exactly (not black).
+    view = player.views[cid]
+    assert view.image.image.shape[1] < info.width
+    grid = player.heatmap_grid(cid)
+    cell = player.cameras[cid].heatmap.cell_px
+    rows = (np.arange(info.height) // cell).clip(0, grid.shape[0] - 1)
+    cols = (np.arange(info.width) // cell).clip(0, grid.shape[1] - 1)
+    cold = grid[rows][:, cols] == 0
+    assert cold.mean() > 0.3
+    with VideoReader(info.path, info) as reader:
+        frame = reader.read(view.shown_frame).image
+    assert np.array_equal(image[cold], frame[cold])
+    assert not np.array_equal(image[~cold], frame[~cold])
 
 
 def test_behaviour_labels_are_drawn_only_when_given(window, qtbot, multicam_project):
