@@ -68,4 +68,18 @@ def suggest_from_predictions(store: "Store", run_id: int, *, model: str | None =
                              tracks=sorted(set(tracks) | set(proposals)))
 
 
-__all__ = ["latest_model", "suggest_from_predictions"]
+def suggest_for_run(project, run_id: int, *, taxonomy: str = BEHAVIOUR_TAXONOMY, model: str | None = None,
+                    task=None) -> PrelabelResult:
+    """:func:`suggest_from_predictions` as long work (the annotation editor's Shift+P runs it off the GUI
+    thread); the predictions are the behaviour model's six classes, so another taxonomy is refused."""
+    from retail_desktop.errors import UserError
+
+    if taxonomy != BEHAVIOUR_TAXONOMY:
+        raise UserError(f"the behaviour model predicts the {BEHAVIOUR_TAXONOMY!r} classes; switch the taxonomy to "
+                        f"{BEHAVIOUR_TAXONOMY!r} to use its predictions as suggestions (now {taxonomy!r})")
+    if task is not None:
+        task.start(total=None, message="Suggestions from the model's predictions")
+    return suggest_from_predictions(project.store, run_id, model=model, taxonomy=taxonomy)
+
+
+__all__ = ["latest_model", "suggest_for_run", "suggest_from_predictions"]

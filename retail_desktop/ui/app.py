@@ -60,6 +60,10 @@ def run_gui(argv: list[str] | None = None, project: str | None = None, screensho
             print("retail-desktop open: error: --screenshot needs a project", file=sys.stderr)
             return 2
         _render_then_exit(app, window, runner, Path(screenshot), at_s, heatmap)
+    else:
+        from retail_desktop.ui.warmup import warm_up
+
+        window.warmup = warm_up(window)  # torch, MLflow...: loaded now, not in the middle of the first analysis
     autoplay = _autoplay(window, float(os.environ[AUTOPLAY_ENV])) if os.environ.get(AUTOPLAY_ENV) else None
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:

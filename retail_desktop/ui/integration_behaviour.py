@@ -48,6 +48,7 @@ SHORTCUT_ROWS = (
     ("M / S / Delete", "Annotation mode: merge with the next / split / delete the segment here"),
     ("Shift+M / Shift+S / Shift+Delete", "Annotation mode: merge two selected tracks / split / delete the track"),
     ("P", "Annotation mode: suggest labels (movement rules) for the selected camera"),
+    ("Shift+P", "Annotation mode: suggest labels from the behaviour model's predictions (after Classify tracks)"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Annotation mode: undo / redo"),
 )
 

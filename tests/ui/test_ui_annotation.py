@@ -266,3 +266,26 @@ def test_empty_project_and_keys_without_a_track(qtbot, tmp_path, settings):
             key(qtbot, w.table, k)
         key(qtbot, w.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
         assert w.status.text() == "Nothing to undo"
+
+
+def test_shift_p_suggests_the_models_predictions_once_the_tracks_are_classified(qtbot, editor, project):
+    from retail_desktop.behavior.inference import classify_project, resolve_model
+
+    editor.camera_combo.setCurrentText("walk")
+    editor.table.setFocus()
+    key(qtbot, editor.table, Qt.Key.Key_Down)
+    run = project.store.latest_run(project.camera("walk").id)
+    # Nothing classified yet: a message, nothing stored.
+    with qtbot.waitSignal(editor.error, timeout=20000) as blocker:
+        key(qtbot, editor.table, Qt.Key.Key_P, Qt.KeyboardModifier.ShiftModifier)
+    assert "no behaviour predictions" in blocker.args[0]
+    assert not list_segments(project.store, run.id, status="suggestion")
+    classify_project(project, resolve_model(project.path, "default"))
+    predicted = {r[0] for r in project.store.query(
+        "SELECT DISTINCT label FROM behavior_predictions WHERE run_id = ?", (run.id,))}
+    with qtbot.waitSignal(editor.edited, timeout=20000):
+        key(qtbot, editor.table, Qt.Key.Key_P, Qt.KeyboardModifier.ShiftModifier)
+    sugg = list_segments(project.store, run.id, status="suggestion")
+    assert sugg and all(s.source == "model" for s in sugg)
+    assert {s.label for s in sugg} <= predicted
+    assert "suggested segments" in editor.status.text()

@@ -245,6 +245,7 @@ class AnnotationEditor(QWidget):
         self._key("Shift+S", self._split_track)
         self._key("Shift+Delete", self._delete_track)
         self._key("P", self.suggest_labels)
+        self._key("Shift+P", lambda: self.suggest_labels(source="model"))
         for c in self.taxonomy.classes:
             self._key(c.key, lambda name=c.name: self.label_span(name))
 
@@ -557,8 +558,12 @@ class AnnotationEditor(QWidget):
             return
         self._apply(sel.camera, lambda m: m.split_track(sel.track_id, self._current.get(sel.camera, sel.first_frame)))
 
-    def suggest_labels(self):
-        """Rule suggestions for the selected track's camera, run by a TaskRunner; returns the runner."""
+    def suggest_labels(self, source: str = "rules"):
+        """Suggestions for the selected track's camera, run by a TaskRunner; returns the runner.
+
+        ``source`` "rules": the movement rules (P); "model": the behaviour model's stored predictions
+        for that camera (Shift+P; Behaviour > Classify tracks makes them)."""
+        from retail_desktop.annotation.model_suggestions import suggest_for_run
         from retail_desktop.annotation.prelabel import prelabel_run
         from retail_desktop.ui.workers import TaskRunner
 
@@ -569,7 +574,8 @@ class AnnotationEditor(QWidget):
             self.status.setText("Suggestions are still being made")
             return None
         camera, run_id = sel.camera, self._runs[sel.camera]
-        runner = TaskRunner(prelabel_run, self.project, run_id, taxonomy=self.taxonomy.name, parent=self)
+        fn = suggest_for_run if source == "model" else prelabel_run
+        runner = TaskRunner(fn, self.project, run_id, taxonomy=self.taxonomy.name, parent=self)
 
         def done(result) -> None:
             model = self._models.get(run_id)
@@ -585,7 +591,8 @@ class AnnotationEditor(QWidget):
         runner.failed.connect(self._fail)
         runner.cancelled.connect(lambda: self.status.setText("Suggestions cancelled; nothing changed"))
         self._runner = runner
-        self.status.setText(f"{camera}: suggesting labels\u2026")
+        what = "the model's predictions" if source == "model" else "the movement rules"
+        self.status.setText(f"{camera}: suggesting labels from {what}\u2026")
         runner.start()
         self.task_started.emit(runner)
         return runner
