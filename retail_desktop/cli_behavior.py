@@ -31,7 +31,11 @@ def register(sub) -> None:
     t.add_argument("--epochs", type=_positive_int, default=40)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda, cuda:N")
-    t.add_argument("--tracking-uri", help="MLflow tracking URI (default sqlite:///PROJECT/mlflow.db)")
+    t.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's setting, else "
+                                          "sqlite:///PROJECT/mlflow.db)")
+    t.add_argument("--remember", action="store_true",
+                   help="keep --tracking-uri as the project's setting: later train/classify/evaluate-behavior "
+                        "and the app use it (--remember without --tracking-uri goes back to the project's own store)")
     t.add_argument("--promote", action="store_true", help="make the new version the champion")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=_cmd_train)
@@ -41,7 +45,7 @@ def register(sub) -> None:
     c.add_argument("--model", default="auto",
                    help="champion, a version number, default (the bundled model) or a model folder "
                         "(default: the champion if there is one, else the bundled model)")
-    c.add_argument("--tracking-uri")
+    c.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's setting, else its mlflow.db)")
     c.set_defaults(handler=_cmd_classify)
 
     e = sub.add_parser("evaluate-behavior", help="score a behaviour model on labelled data")
@@ -49,7 +53,7 @@ def register(sub) -> None:
     e.add_argument("--data", required=True, type=Path, help="labelled project folder or sequences .parquet")
     e.add_argument("--model", default="champion", help="champion (default), a version number, default or a folder")
     e.add_argument("--taxonomy", help="only segments of this taxonomy (default: all)")
-    e.add_argument("--tracking-uri")
+    e.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's setting, else its mlflow.db)")
     e.set_defaults(handler=_cmd_evaluate_behavior)
 
 
@@ -66,7 +70,12 @@ def _cmd_train(args) -> int:
     from retail_desktop.errors import UserError
     from retail_desktop.tasks import Task
 
-    _open(args.project).close()  # a bad project folder fails here, before anything slow
+    with _open(args.project) as project:  # a bad project folder fails here, before anything slow
+        if args.remember:
+            from retail_desktop.behavior.registry import default_tracking_uri, save_tracking_uri
+
+            kept = save_tracking_uri(project, args.tracking_uri)
+            print(f"tracking URI setting: {kept or default_tracking_uri(project.path)}")
     if args.data is not None and not args.data.exists():
         raise UserError("data not found", args.data)
     bar = ProgressBar(enabled=not args.quiet)

@@ -42,15 +42,16 @@ class ClassifyResult:
 def resolve_model(project_path: Path, ref: str | None, tracking_uri: str | None = None) -> ModelBundle:
     """``champion`` / a version number (MLflow registry), a bundle folder, or ``default`` (the model
     shipped in ``models/``). With no ref: the champion if the project has one, else the default.
+    The store is ``tracking_uri``, else the project's tracking URI setting, else its own mlflow.db.
     Only a registry that answers "no champion" falls back to the default: an unreachable server, a
     corrupt store or refused weights are errors, so nobody is shown the default's labels believing
     they are the champion's."""
-    from .registry import ModelNotFound, default_tracking_uri, load_registered
+    from .registry import ModelNotFound, default_tracking_uri, load_registered, project_tracking_uri
 
-    uri = tracking_uri or default_tracking_uri(project_path)
+    uri = project_tracking_uri(project_path, tracking_uri)
     if ref in (None, "auto"):
         db = Path(project_path) / "mlflow.db"
-        if tracking_uri is not None or db.exists():
+        if uri != default_tracking_uri(project_path) or db.exists():
             try:
                 return load_registered(uri, "champion")
             except ModelNotFound:

@@ -35,6 +35,44 @@ def default_tracking_uri(project_path: str | Path) -> str:
     return "sqlite:///" + str(Path(project_path).absolute() / "mlflow.db")
 
 
+#: Key in ``project.json``'s ``settings``: the MLflow tracking URI this project uses when none is given.
+TRACKING_URI_SETTING = "mlflow_tracking_uri"
+
+
+def configured_tracking_uri(project_path: str | Path) -> str | None:
+    """The project's own tracking URI setting, or None. Read straight from ``project.json`` (no lock,
+    no store): a missing or unreadable file means "not configured" here, and opening the project
+    reports it properly wherever that matters."""
+    try:
+        data = json.loads((Path(project_path) / "project.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    settings = data.get("settings") if isinstance(data, dict) else None
+    value = settings.get(TRACKING_URI_SETTING) if isinstance(settings, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def project_tracking_uri(project_path: str | Path, explicit: str | None = None) -> str:
+    """Which MLflow store to use: ``explicit`` (``--tracking-uri``, the dialog's field), else the
+    project's setting, else the project's own SQLite store."""
+    if explicit and explicit.strip():
+        return explicit.strip()
+    return configured_tracking_uri(project_path) or default_tracking_uri(project_path)
+
+
+def save_tracking_uri(project, uri: str | None) -> str | None:
+    """Make ``uri`` the project's tracking URI (None, empty or the default: back to the default);
+    saved atomically with the project. Returns what is now configured."""
+    value = (uri or "").strip()
+    if not value or value == default_tracking_uri(project.path):
+        project.settings.pop(TRACKING_URI_SETTING, None)
+        value = None
+    else:
+        project.settings[TRACKING_URI_SETTING] = value
+    project.save()
+    return value
+
+
 def artifact_root(project_path: str | Path) -> str:
     return (Path(project_path).absolute() / "mlruns").as_uri()
 

@@ -69,7 +69,7 @@ def classify_tracks(folder: Path, model: str = "auto", task: Task | None = None)
     task = task or Task()
     task.start(total=None, message="Loading the behaviour model")
     with Project.open(folder) as project:
-        bundle = resolve_model(project.path, model)
+        bundle = resolve_model(project.path, model)  # the project's tracking URI setting, else its mlflow.db
         task.check_cancelled()
         return classify_project(project, bundle, task=task)
 

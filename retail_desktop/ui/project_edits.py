@@ -54,3 +54,11 @@ def set_camera_offset(folder: str | Path, camera_id: str, offset_s: float, task:
         camera.offset_s = float(offset_s)
         project.save()
         return camera.offset_s
+
+
+def set_tracking_uri(folder: str | Path, uri: str | None, task: Task | None = None) -> str | None:
+    """The project's MLflow tracking URI setting (None: its own mlflow.db); see behavior.registry."""
+    from retail_desktop.behavior.registry import save_tracking_uri
+
+    with Project.open(folder) as project:
+        return save_tracking_uri(project, uri)

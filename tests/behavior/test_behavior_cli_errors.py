@@ -97,3 +97,21 @@ def test_a_store_without_a_champion_falls_back_to_the_default_model(empty_projec
     sqlite3.connect(empty_project / "mlflow.db").close()  # an empty store: MLflow creates its tables
     bundle = resolve_model(empty_project, None)
     assert bundle.source.startswith("file:") and "behavior-default" in bundle.source
+
+
+def test_tracking_uri_setting_precedence_and_a_damaged_project_file(tmp_path):
+    from retail_desktop.behavior.registry import (configured_tracking_uri, default_tracking_uri,
+                                                  project_tracking_uri, save_tracking_uri)
+    from retail_desktop.project import Project
+
+    folder = tmp_path / "p"
+    with Project.create(folder) as project:
+        assert project_tracking_uri(folder) == default_tracking_uri(folder)
+        assert save_tracking_uri(project, "  http://mlflow.example:5000 ") == "http://mlflow.example:5000"
+    assert project_tracking_uri(folder) == "http://mlflow.example:5000"
+    assert project_tracking_uri(folder, "sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"  # the flag wins
+    with Project.open(folder) as project:
+        assert save_tracking_uri(project, default_tracking_uri(folder)) is None  # the default is not a setting
+        assert "mlflow_tracking_uri" not in project.settings
+    (folder / "project.json").write_text("{ not json")
+    assert configured_tracking_uri(folder) is None and project_tracking_uri(folder) == default_tracking_uri(folder)

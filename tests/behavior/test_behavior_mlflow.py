@@ -117,3 +117,31 @@ def test_unreachable_tracking_server_keeps_the_model(trained, capsys):
     saved = err.split("saved in ")[1].split(" ")[0]
     bundle = load_bundle(saved)
     assert bundle.taxonomy == "caviar-movement" and bundle.info["best_epoch"] == 1
+
+
+def test_a_remembered_tracking_uri_is_the_projects_store_from_then_on(tmp_path, capsys):
+    from retail_desktop.annotation.track_import import import_caviar
+    from retail_desktop.behavior.registry import TRACKING_URI_SETTING, configured_tracking_uri
+    from retail_desktop.project import Project
+
+    folder = tmp_path / "shop"
+    with Project.create(folder) as project:
+        import_caviar(project, data_file("labeled/caviar_lobby/Walk1__wk1gt.xml"), labels="movement")
+    team = f"sqlite:///{tmp_path / 'team' / 'mlflow.db'}"
+    (tmp_path / "team").mkdir()
+    code, out, _ = _run(capsys, "train", str(folder), "--epochs", "1", "--tracking-uri", team, "--remember",
+                        "--promote", "--quiet")
+    assert code == 0
+    assert f"tracking URI setting: {team}" in out and f"tracking_uri={team}" in out
+    assert configured_tracking_uri(folder) == team
+    assert json.loads((folder / "project.json").read_text())["settings"][TRACKING_URI_SETTING] == team
+    # Without the flag, classify finds the champion in the remembered store (not the bundled default).
+    code, out, _ = _run(capsys, "classify", str(folder))
+    assert code == 0
+    assert "retail-behavior/1" in out, out
+    assert not (folder / "mlflow.db").exists()
+    with sqlite3.connect(tmp_path / "team" / "mlflow.db") as conn:
+        assert conn.execute("SELECT count(*) FROM model_versions").fetchone()[0] == 1
+    # --remember alone goes back to the project's own store.
+    assert _run(capsys, "train", str(folder), "--epochs", "1", "--remember", "--quiet")[0] == 0
+    assert configured_tracking_uri(folder) is None and (folder / "mlflow.db").exists()

@@ -90,3 +90,27 @@ def test_dialog_trains_shows_progress_cancels_and_stays_responsive(qtbot, labell
         pass
     qtbot.waitUntil(lambda: dlg.versions.item(0, 1) is not None and "champion" in dlg.versions.item(0, 1).text(),
                     timeout=60_000)
+
+
+def test_the_tracking_uri_field_is_the_projects_setting(qtbot, tmp_path):
+    from retail_desktop.behavior.registry import configured_tracking_uri, save_tracking_uri
+    from retail_desktop.project import Project
+    from retail_desktop.ui.panels.training import TrainingDialog
+
+    folder = tmp_path / "p"
+    team = f"sqlite:///{tmp_path / 'team.db'}"
+    with Project.create(folder) as project:
+        save_tracking_uri(project, team)
+    dlg = TrainingDialog(folder)
+    qtbot.addWidget(dlg)
+    assert dlg.tracking_uri.text() == team and dlg.uri() == team and dlg.request().tracking_uri == team
+    assert dlg._remember_uri() is None  # unchanged: nothing to save
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    dlg.tracking_uri.setText(other)
+    with qtbot.waitSignal(dlg._remember_uri().finished, timeout=10000):
+        pass
+    assert configured_tracking_uri(folder) == other
+    dlg.tracking_uri.clear()  # empty: back to the project's own store
+    with qtbot.waitSignal(dlg._remember_uri().finished, timeout=10000):
+        pass
+    assert configured_tracking_uri(folder) is None

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDou
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from retail_desktop.behavior.features import FeatureSettings
-from retail_desktop.behavior.registry import default_tracking_uri
+from retail_desktop.behavior.registry import configured_tracking_uri, default_tracking_uri
 from retail_desktop.behavior.runs import (TrainingOutcome, TrainingRequest, mlflow_ui_command, promote_version,
                                           registry_overview, train_behavior)
 from retail_desktop.behavior.taxonomies import TAXONOMY_DIR
@@ -111,6 +111,9 @@ class TrainingDialog(QDialog):
         self.weighting.addItems(["balanced", "sqrt", "none"])
         self.tracking_uri = QLineEdit()
         self.tracking_uri.setPlaceholderText(default_tracking_uri(self.project_path))
+        self.tracking_uri.setText(configured_tracking_uri(self.project_path) or "")
+        self.tracking_uri.setToolTip("Empty: the project's own MLflow store. Whatever is here when you train is "
+                                     "kept as the project's setting (classify and the command line use it too).")
         self.promote = QCheckBox("Make the new version the champion")
         form = QFormLayout(hp)
         row = QHBoxLayout()
@@ -214,6 +217,16 @@ class TrainingDialog(QDialog):
     def uri(self) -> str:
         return self.tracking_uri.text().strip() or default_tracking_uri(self.project_path)
 
+    def _remember_uri(self) -> TaskRunner | None:
+        """The field becomes the project's tracking URI setting when it differs (saved on a worker)."""
+        from retail_desktop.ui.project_edits import set_tracking_uri
+
+        wanted = self.tracking_uri.text().strip() or None
+        if wanted == configured_tracking_uri(self.project_path) or (
+                wanted == default_tracking_uri(self.project_path) and configured_tracking_uri(self.project_path) is None):
+            return None
+        return self._side(TaskRunner(set_tracking_uri, self.project_path, wanted, parent=self))
+
     def request(self) -> TrainingRequest:
         tax = self.taxonomy.currentText().strip()
         data = Path(self.data_path.text().strip()) if self.use_file.isChecked() and self.data_path.text().strip() else None
@@ -234,6 +247,7 @@ class TrainingDialog(QDialog):
             v.clear()
         self._redraw()
         self.outcome = None
+        self._remember_uri()
         self.runner = TaskRunner(train_behavior, self.request(), parent=self)
         self.runner.progress.connect(self._on_progress)
         self.runner.partial.connect(self._on_epoch)
