@@ -79,6 +79,10 @@ def test_calibration_widget_collects_pairs_and_fits(qtbot, tmp_path):
         for cx, cy in [(300, 40), (300, 200), (40, 200)]:
             w.add_camera_point(cx, cy)
             w.add_plan_point(cx + 20, cy + 30)
+        with Project.open(tmp_path / "p") as other:  # another edit while the dialog is open
+            other.camera("Door").offset_s = 12.5
+            other.settings["note"] = "kept"
+            other.save()
         with qtbot.waitSignal(w.calibrated) as sig:
             w.fit()
         assert sig.args[0] < 1e-6
@@ -86,3 +90,5 @@ def test_calibration_widget_collects_pairs_and_fits(qtbot, tmp_path):
         assert w.table.rowCount() == 4 and w.table.item(3, 4).text() == "0.0"
     with Project.open(tmp_path / "p") as again:
         assert CalibrationWidget(again, "Door").pairs[3] == [40.0, 200.0, 60.0, 230.0]
+        assert np.allclose(again.camera("Door").homography, [[1, 0, 20], [0, 1, 30], [0, 0, 1]], atol=1e-6)
+        assert again.camera("Door").offset_s == 12.5 and again.settings["note"] == "kept"  # not overwritten

@@ -234,11 +234,17 @@ class CalibrationWidget(QWidget):
         self._redraw()
 
     def fit(self) -> None:
-        from retail_desktop.analytics.floorplan import calibrate_camera
+        from retail_desktop.analytics.floorplan import PLAN_KEY, calibrate_camera
         from retail_desktop.errors import UserError
+        from retail_desktop.project import Project
 
+        # Saved through a freshly read project: whatever else changed project.json while this dialog
+        # was open (an offset, a zone, the tracking URI) is kept, not overwritten by an old copy.
         try:
-            cal = calibrate_camera(self.project, self.camera_name, self.pairs)
+            with Project.open(self.project.path) as fresh:
+                cal = calibrate_camera(fresh, self.camera_name, self.pairs)
+                self.project.camera(self.camera_name).homography = fresh.camera(self.camera_name).homography
+                self.project.extra[PLAN_KEY] = fresh.extra.get(PLAN_KEY)
         except UserError as exc:
             self.status.setText(str(exc))
             return
