@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QLabel
@@ -81,6 +82,11 @@ def test_background_analysis_reports_progress_and_cancels_while_the_window_respo
     # Results appear as they arrive: the tracker's boxes (the person enters this camera at frame ~43).
     qtbot.waitUntil(lambda: len(player.cameras[cid].tracks.live) > 0, timeout=120000)
     assert progress[-1].done < progress[-1].total
+    # The first analysis of a camera fills its heatmap as results arrive: person-seconds = live boxes
+    # x frame duration (the grid is read between two events, so no result arrives in between).
+    cam = player.cameras[cid]
+    boxes = sum(len(ids) for ids, _ in cam.tracks.live.values())
+    assert boxes > 0 and np.isclose(player.heatmap_grid(cid).sum(), boxes / cam.info.fps, rtol=0.02)
     # The window keeps working during the analysis: seek and show frames.
     player.seek(1.0)
     qtbot.waitUntil(lambda: player.views[cid].shown_frame == player.views[cid].wanted_frame, timeout=10000)

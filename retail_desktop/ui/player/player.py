@@ -95,6 +95,7 @@ class PlayerWidget(QWidget):
         self.highlight: dict[str, int] = {}  # camera id -> highlighted track (annotation mode)
         self.current_camera: str | None = None
         self._heat_at: dict[str, float] = {}
+        self._live_heat: dict[str, list[tuple[np.ndarray, ...]]] = {}  # camera id -> live points not yet added
         self._grid_shape: tuple[int, int] | None = None
         self._heat_key: dict[str, tuple] = {}
         self.playback.position_changed.connect(self._render)
@@ -167,6 +168,7 @@ class PlayerWidget(QWidget):
         self.cameras.clear()
         self._heat_at.clear()
         self._heat_key.clear()
+        self._live_heat.clear()
         self.data = None
         self.clock = ProjectClock([])
 
@@ -219,9 +221,44 @@ class PlayerWidget(QWidget):
         cam = self.cameras.get(camera_id)
         if cam is not None:
             cam.tracks.add_live(frame, track_ids, boxes)
+            if cam.run_id is None:  # a first analysis: its heatmap grows as the results arrive
+                self._add_live_heat(cam, frame, track_ids, boxes)
             view = self.views[camera_id]
             if view.shown_frame == frame:
                 self._rerender()
+
+    def _add_live_heat(self, cam, frame: int, track_ids: np.ndarray, boxes: np.ndarray) -> None:
+        """Live boxes into the camera's heatmap, weighted like stored ones (their frame's duration).
+
+        Only for a camera with no stored run: re-analysing one keeps the stored run's heatmap until the
+        new run is loaded, so nothing is counted twice."""
+        from retail_desktop.analytics.heatmap import foot_points
+
+        if cam.heatmap is None or cam.info is None or len(track_ids) == 0:
+            return
+        ts = np.asarray(cam.info.timestamps, np.float64)
+        if len(ts) > 1:
+            i = min(max(int(frame), 0), len(ts) - 1)
+            t = float(ts[i])
+            dt = float(ts[i + 1] - ts[i]) if i + 1 < len(ts) else float(np.median(np.diff(ts)))
+        else:
+            fps = float(cam.info.fps or 25.0)
+            t, dt = frame / fps, 1.0 / fps
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        fx, fy = foot_points(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+        # Buffered, and handed to the accumulator (which copies its arrays on every add) a few times a
+        # second rather than once per analysed frame.
+        pending = self._live_heat.setdefault(cam.id, [])
+        pending.append((np.full(len(b), t), np.asarray(track_ids, np.int64), fx, fy, np.full(len(b), dt)))
+        if time.perf_counter() - self._heat_at.get(cam.id, 0.0) >= HEATMAP_REFRESH_S:
+            self._flush_live_heat(cam)
+            self._update_heatmaps(self.playback.position)
+
+    def _flush_live_heat(self, cam) -> None:
+        pending = self._live_heat.pop(cam.id, None)
+        if pending and cam.heatmap is not None:
+            cam.heatmap.add(*(np.concatenate(parts) for parts in zip(*pending)))
+            self._heat_key.pop(cam.id, None)
 
     # -- layers ------------------------------------------------------------------------------------
     def set_layers(self, layers: OverlayLayers, trail_s: float | None = None) -> None:
@@ -246,6 +283,7 @@ class PlayerWidget(QWidget):
         cam = self.cameras.get(camera_id)
         if cam is None or cam.heatmap is None:
             return None
+        self._flush_live_heat(cam)
         s = self.heatmap_settings
         t = self.playback.position if position_s is None else position_s
         window = s.window
