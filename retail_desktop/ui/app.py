@@ -63,7 +63,8 @@ def run_gui(argv: list[str] | None = None, project: str | None = None, screensho
     else:
         from retail_desktop.ui.warmup import warm_up
 
-        window.warmup = warm_up(window)  # torch, MLflow...: loaded now, not in the middle of the first analysis
+        window.warmup = warm_up(window)  # torch, MLflow...: loaded while idle, not during the first analysis
+        app.aboutToQuit.connect(window.warmup.cancel)
     autoplay = _autoplay(window, float(os.environ[AUTOPLAY_ENV])) if os.environ.get(AUTOPLAY_ENV) else None
     shot = os.environ.get(SCREENSHOT_ENV)
     if shot:

@@ -41,9 +41,12 @@ def app_icon() -> QIcon:
 
 
 def style_sheet() -> str:
-    """The application style sheet, or "" (Qt's default look) when resources are not installed."""
+    """The application style sheet, or "" (Qt's default look) when resources are not installed.
+    ``@RESOURCES@`` in the sheet becomes the resources folder (Qt resolves ``url()`` against the
+    working directory otherwise)."""
     path = resource_path("style.qss")
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError:
         return ""
+    return text.replace("@RESOURCES@", resources_dir().resolve().as_posix())

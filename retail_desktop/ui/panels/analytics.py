@@ -75,19 +75,23 @@ class AnalyticsDock(QDockWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
 
-        # One row of controls and the table, charts and track list side by side: the dock lives at the
-        # bottom of the window, where width is plentiful and height is the player's.
+        # Two short rows of controls and the table, charts and track list side by side: the dock lives at
+        # the bottom of the window, where height is the player's, but beside the docks on the left and
+        # right one row did not fit a 1280-pixel window (the last controls were cut off).
         controls = QHBoxLayout()
+        controls2 = QHBoxLayout()
         for prefix, box in (("from ", self.start_box), ("to ", self.end_box), ("bin ", self.bin_box)):
             box.setPrefix(prefix)
             box.setSuffix(" s")
             box.setMaximumWidth(104)  # room for "from 9999.9 s"; the row must fit a narrow dock
         self.camera_box.setToolTip("Camera whose zones are measured")
         self.anchor_box.setToolTip("Point of each box tested against the zones (bottom-center: the feet)")
-        for widget in (self.camera_box, self.start_box, self.end_box, self.bin_box, self.anchor_box,
-                       self.behaviour_box, self.compute_button):
+        for widget in (self.camera_box, self.start_box, self.end_box, self.bin_box):
             controls.addWidget(widget)
         controls.addStretch(1)
+        for widget in (self.anchor_box, self.behaviour_box, self.compute_button):
+            controls2.addWidget(widget)
+        controls2.addStretch(1)
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels([c for c, _ in TABLE_COLUMNS])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -123,6 +127,7 @@ class AnalyticsDock(QDockWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(controls)
+        layout.addLayout(controls2)
         layout.addWidget(split, 1)
         scroll = QScrollArea()  # a narrow window scrolls the dock instead of growing wider
         scroll.setWidgetResizable(True)
