@@ -14,6 +14,7 @@ libraries themselves first (:func:`import_heavy`).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import threading
@@ -26,10 +27,14 @@ from retail_desktop.ui.workers import TaskRunner
 #: Imported in this order: the analysis engine first (most likely to be used first), MLflow last.
 HEAVY_MODULES: tuple[str, ...] = (
     "torch",
+    "torchvision",  # imported by Ultralytics on its first prediction: 400-800 ms holding the GIL
     "onnxruntime",
     "ultralytics",
     "deep_sort_realtime.deepsort_tracker",
+    "sklearn.metrics",  # the training's per-class scores (pulls in SciPy)
     "mlflow",
+    "mlflow.pytorch",  # logging the model (pulls in torch's functorch and networkx)
+    "matplotlib.figure",  # the confusion-matrix PNG
 )
 
 #: Seconds without playback before the imports begin.
@@ -56,7 +61,21 @@ def import_heavy(modules: tuple[str, ...] = HEAVY_MODULES, hold: threading.Event
                 missing.append(name)
         if task is not None:
             task.progress(i)
+    else:
+        freeze_heap()
     return missing
+
+
+def freeze_heap() -> None:
+    """Move every object alive now out of the garbage collector's reach (``gc.freeze``).
+
+    Why: these libraries leave millions of long-lived objects (modules, functions, SQLAlchemy's
+    schema); Python's oldest-generation collection walks all of them while holding the GIL, and
+    measured 400-600 ms pauses of the GUI thread when one ran on a worker during MLflow's first
+    logging. Frozen objects are never traversed again; they were never going to be freed anyway.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class WarmUp(QObject):

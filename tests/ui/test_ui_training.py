@@ -40,6 +40,9 @@ def labelled_project(tmp_path):
 def test_dialog_trains_shows_progress_cancels_and_stays_responsive(qtbot, labelled_project):
     from retail_desktop.ui.panels.training import TrainingDialog
 
+    from retail_desktop.ui.warmup import import_heavy
+
+    assert import_heavy() == []  # as the app does while idle: torch and MLflow are loaded before training
     dlg = TrainingDialog(labelled_project)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -64,7 +67,9 @@ def test_dialog_trains_shows_progress_cancels_and_stays_responsive(qtbot, labell
     t_start = ticks[0]
     during = [t for t in ticks if t >= t_start]
     gaps = np.diff(during)
-    assert len(during) > 20 and gaps.max() < 1.5, f"GUI blocked for {gaps.max():.2f} s"
+    print(f"largest gap between 20 ms ticks while training: {gaps.max() * 1000:.0f} ms")
+    # 86-271 ms measured on two cores shared with other jobs (load 5); 1.5 s before the warm-up existed.
+    assert len(during) > 20 and gaps.max() < 0.3, f"GUI blocked for {gaps.max():.2f} s"
 
     dlg.cancel_button.click()
     assert "Cancelling" in dlg.status.text()
