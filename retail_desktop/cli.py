@@ -137,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(project=getattr(args, "project", None))
     handler = getattr(args, "handler", None) or _COMMANDS[args.command]
     try:
+        _check_outputs(args)
         return handler(args)
     except UserError as exc:
         print(f"retail-desktop {args.command}: error: {exc}", file=sys.stderr)
@@ -144,6 +145,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"retail-desktop {args.command}: interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _check_outputs(args) -> None:
+    """Every verb's output files, checked before any work: never one of the project's own files."""
+    from retail_desktop.project.outputs import check_outputs
+
+    project = getattr(args, "project", None)
+    if project is None:
+        return
+    outs = [getattr(args, name, None) for name in ("out", "transitions", "screenshot")]
+    if args.command == "zones" and getattr(args, "action", None) == "export":
+        outs.append(args.file)
+    check_outputs(project, *outs)
 
 
 def _cmd_info(args) -> int:

@@ -462,7 +462,13 @@ class MainWindow(QMainWindow):
         frame, index = view.image.image, view.shown_frame
         settings = self.player.heatmap_settings
 
+        folder = self.summary.folder if self.summary is not None else None
+
         def write(task=None):
+            if folder is not None:
+                from retail_desktop.project.outputs import check_outputs
+
+                check_outputs(folder, path)
             w, h = cam.info.width, cam.info.height
             base = frame if frame is not None and frame.shape[:2] == (h, w) else None
             if base is None and index is not None and frame is not None:

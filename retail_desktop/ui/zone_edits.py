@@ -48,6 +48,9 @@ def import_zones(folder: str | Path, path: str | Path, task: Task | None = None)
 
 def export_zones(folder: str | Path, path: str | Path, task: Task | None = None) -> int:
     """``zones export``: every zone of the project as one GeoJSON FeatureCollection."""
+    from retail_desktop.project.outputs import check_outputs
+
+    check_outputs(folder, path)
     with Project.open(folder) as project:
         return export_geojson(project, path)
 
