@@ -6,8 +6,11 @@ config says ``{"imported": format, "file": ..., "sha256": ...}`` so nobody mista
 
 A camera that has no footage (CAVIAR ships XML only) gets the ground-truth file as its ``video`` and
 its frame rate and size in the camera entry (``frame_rate``, ``frame_size``), which is all the
-analytics need. Importing the same file again into the same camera returns the existing run and
-changes nothing, so labels added on top of it are never thrown away by a repeated command.
+analytics need. Importing the same file again into the same camera reuses the camera's current run
+(its newest completed one) when that run came from this file: nothing is duplicated, labels added on
+top of it are never thrown away, and a ``--labels`` choice not imported yet adds its segments to that
+run. (A new run there would become the camera's current run and hide the first one's labels from every
+command.) A new run that does make an older labelled run stop being current says so.
 """
 
 from __future__ import annotations
@@ -42,13 +45,23 @@ class ImportResult:
     boxes: int
     segments: int
     already_imported: bool = False
+    taxonomy: str | None = None
+    #: (run id, labelled segments) of the run that was current before this import and no longer is.
+    superseded: tuple[int, int] | None = None
 
     def line(self) -> str:
         if self.already_imported:
-            return (f"{self.camera}: already imported as run {self.run.id} ({self.tracks} tracks, "
-                    f"{self.boxes} boxes); nothing changed")
-        return (f"{self.camera}: imported {self.tracks} tracks, {self.boxes} boxes"
+            head = f"{self.camera}: already imported as run {self.run.id} ({self.tracks} tracks, {self.boxes} boxes)"
+            if self.segments:
+                return f"{head}; added {self.segments} labelled segments ({self.taxonomy})"
+            return f"{head}; nothing changed"
+        line = (f"{self.camera}: imported {self.tracks} tracks, {self.boxes} boxes"
                 + (f", {self.segments} labelled segments" if self.segments else "") + f" (run {self.run.id})")
+        if self.superseded is not None:
+            old, n = self.superseded
+            line += (f"; note: run {old} ({n} labelled segments) is kept but is no longer this camera's current "
+                     f"run (commands use the newest); import into another camera with --camera to keep both in use")
+        return line
 
 
 def _camera_for(project: Project, name: str, source: Path, fps: float, size: tuple[int, int] | None):
@@ -96,12 +109,12 @@ def store_tracks(
     if not np.isfinite(fps) or fps <= 0:
         raise UserError(f"frame rate must be a positive number, got {fps}", source)
     camera = _camera_for(project, camera_name, source, fps, size)
-    config = {"imported": fmt, "file": str(source), "sha256": file_sha256(source), "labels": taxonomy}
+    digest = file_sha256(source)
+    config = {"imported": fmt, "file": str(source), "sha256": digest, "labels": taxonomy}
     store = project.store
-    for run in store.runs(camera.id):
-        if run.status == "completed" and run.config == config:
-            n_tracks = len(store.track_ids(run.id))
-            return ImportResult(camera.name, run, n_tracks, store.count_points(run.id), 0, already_imported=True)
+    current = store.latest_run(camera.id, status="completed")
+    if current is not None and current.config.get("imported") == fmt and current.config.get("sha256") == digest:
+        return _reuse(store, camera.name, current, segments, taxonomy)
     frames = tracks["frame"].to_numpy(np.int64)
     conf = tracks["confidence"].to_numpy(float) if "confidence" in tracks else np.ones(len(tracks))
     # Ground truth is "manual"; a format that fills frames between keyframes says "interpolated".
@@ -112,6 +125,11 @@ def store_tracks(
                                             tracks["y2"], conf, sources)
     ]
     last = int(frames.max()) if len(frames) else -1
+    superseded = None
+    if current is not None:
+        n_labelled = store.query("SELECT count(*) FROM segments WHERE run_id = ? AND status != 'suggestion'",
+                                 (current.id,))[0][0]
+        superseded = (current.id, int(n_labelled)) if n_labelled else None
     run = store.begin_run(camera.id, config, frames_total=last + 1)
     try:
         store.commit(run.id, last, points)
@@ -124,7 +142,23 @@ def store_tracks(
     except BaseException:
         store.delete_run(run.id)
         raise
-    return ImportResult(camera.name, store.run(run.id), int(tracks["track_id"].nunique()), len(points), len(segs))
+    return ImportResult(camera.name, store.run(run.id), int(tracks["track_id"].nunique()), len(points), len(segs),
+                        taxonomy=taxonomy, superseded=superseded)
+
+
+def _reuse(store, camera_name: str, run: AnalysisRun, segments, taxonomy: str | None) -> ImportResult:
+    """The camera's current run came from this very file: add this import's labels if that taxonomy's
+    imported segments are not there yet, change nothing else."""
+    n_tracks, n_boxes = len(store.track_ids(run.id)), store.count_points(run.id)
+    added = 0
+    if taxonomy:
+        have = store.query("SELECT count(*) FROM segments WHERE run_id = ? AND taxonomy = ? AND source = 'import'",
+                           (run.id, taxonomy))[0][0]
+        segs = [Segment(None, run.id, int(t), int(a), int(b), lab, taxonomy, source="import") for t, a, b, lab in segments]
+        if not have and segs:
+            add_segments(store, segs)
+            added = len(segs)
+    return ImportResult(camera_name, run, n_tracks, n_boxes, added, already_imported=True, taxonomy=taxonomy)
 
 
 def import_caviar(project: Project, path: str | os.PathLike[str], *, camera: str | None = None,

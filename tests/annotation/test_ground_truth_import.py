@@ -125,3 +125,29 @@ def test_caviar_import_takes_fps_and_size_from_the_command_line(tmp_path, capsys
         assert cam.extra["frame_rate"] == 12.5 and cam.extra["frame_size"] == [768, 576]
         df = project.store.track_array(project.store.latest_run(cam.id).id)
         assert np.allclose(df.time_s, df.frame / 12.5)
+
+
+def test_importing_the_same_clip_again_never_hides_its_labels(tmp_path):
+    """Break-it finding: a re-import without --labels used to make a new, unlabelled run current."""
+    path = data_file(WALK1)
+    with Project.create(tmp_path / "p") as project:
+        first = import_caviar(project, path, labels="movement")
+        n = first.segments
+        assert n > 0
+        plain = import_caviar(project, path)  # --labels none
+        assert plain.already_imported and plain.run.id == first.run.id and "nothing changed" in plain.line()
+        situation = import_caviar(project, path, labels="situation")  # another taxonomy: added to the same run
+        assert situation.already_imported and situation.run.id == first.run.id and situation.segments > 0
+        assert "added" in situation.line() and "caviar-situation" in situation.line()
+        again = import_caviar(project, path, labels="situation")
+        assert again.segments == 0 and "nothing changed" in again.line()
+        current = project.store.latest_run(project.camera(first.camera).id)
+        assert current.id == first.run.id
+        taxa = {s.taxonomy for s in list_segments(project.store, current.id)}
+        assert taxa == {"caviar-movement", "caviar-situation"}
+        assert len(list_segments(project.store, current.id, taxonomy="caviar-movement")) == n
+        # Another clip into the same camera: allowed (the user chose --camera), and it says what it hides.
+        other = import_caviar(project, data_file("labeled/caviar_lobby/Browse1__br1gt.xml"), camera=first.camera)
+        assert other.run.id != first.run.id and other.superseded == (first.run.id, len(list_segments(
+            project.store, first.run.id)))
+        assert "no longer this camera's current run" in other.line()
