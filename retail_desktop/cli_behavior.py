@@ -34,11 +34,19 @@ def register(sub) -> None:
     t.add_argument("--tracking-uri", help="MLflow tracking URI (default: the project's setting, else "
                                           "sqlite:///PROJECT/mlflow.db)")
     t.add_argument("--remember", action="store_true",
-                   help="keep --tracking-uri as the project's setting: later train/classify/evaluate-behavior "
-                        "and the app use it (--remember without --tracking-uri goes back to the project's own store)")
+                   help="once the run is recorded, keep --tracking-uri as the project's setting: later train, "
+                        "classify, evaluate-behavior and the app use it (see also: retail-desktop tracking-uri)")
     t.add_argument("--promote", action="store_true", help="make the new version the champion")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(handler=_cmd_train)
+
+    u = sub.add_parser("tracking-uri", help="show or set the MLflow tracking URI the project uses (train, classify, "
+                                            "evaluate-behavior and the app)")
+    u.add_argument("project")
+    u.add_argument("uri", nargs="?", help="sqlite:///PATH/mlflow.db, http(s)://HOST:PORT or a database URL "
+                                          "(checked before it is kept)")
+    u.add_argument("--reset", action="store_true", help="back to the project's own sqlite:///PROJECT/mlflow.db")
+    u.set_defaults(handler=_cmd_tracking_uri)
 
     c = sub.add_parser("classify", help="label every track with the behaviour model (stored with the model version)")
     c.add_argument("project")
@@ -70,12 +78,17 @@ def _cmd_train(args) -> int:
     from retail_desktop.errors import UserError
     from retail_desktop.tasks import Task
 
-    with _open(args.project) as project:  # a bad project folder fails here, before anything slow
-        if args.remember:
-            from retail_desktop.behavior.registry import default_tracking_uri, save_tracking_uri
+    from retail_desktop.behavior.registry import check_tracking_uri
 
-            kept = save_tracking_uri(project, args.tracking_uri)
-            print(f"tracking URI setting: {kept or default_tracking_uri(project.path)}")
+    from retail_desktop.behavior.training import pick_device
+
+    _open(args.project).close()  # a bad project folder fails here, before anything slow
+    pick_device(args.device)  # and a bad device
+    if args.remember and not args.tracking_uri:
+        raise UserError("--remember keeps the --tracking-uri given with it; to go back to the project's own store: "
+                        f"retail-desktop tracking-uri {args.project} --reset")
+    if args.tracking_uri:
+        check_tracking_uri(args.tracking_uri)
     if args.data is not None and not args.data.exists():
         raise UserError("data not found", args.data)
     bar = ProgressBar(enabled=not args.quiet)
@@ -92,6 +105,32 @@ def _cmd_train(args) -> int:
         bar.close()
     for line in outcome.lines():
         print(line)
+    if args.remember:  # only once the run is recorded there: a URI that failed is never remembered
+        _remember(args.project, args.tracking_uri)
+    return 0
+
+
+def _remember(folder, uri: str | None) -> None:
+    from retail_desktop.behavior.registry import default_tracking_uri, save_tracking_uri
+
+    with _open(folder) as project:
+        kept = save_tracking_uri(project, uri)
+        shown = kept or f"{default_tracking_uri(project.path)} (the project's own store)"
+        print(f"tracking URI setting: {shown}")
+
+
+def _cmd_tracking_uri(args) -> int:
+    from retail_desktop.behavior.registry import check_reachable, configured_tracking_uri, project_tracking_uri
+
+    if args.reset:
+        _remember(args.project, None)
+    elif args.uri:
+        check_reachable(args.uri)  # the syntax, the folder, the server: checked before it is kept
+        _remember(args.project, args.uri)
+    else:
+        _open(args.project).close()
+        source = "this project's setting" if configured_tracking_uri(args.project) else "the project's own store"
+        print(f"tracking URI: {project_tracking_uri(args.project)} ({source})")
     return 0
 
 

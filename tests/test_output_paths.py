@@ -62,3 +62,50 @@ def test_exports_inside_the_project_folder_are_allowed(shop, capsys):
     assert is_project_file(shop / "project.json.v1.bak", shop)
     with pytest.raises(UserError, match="is a folder"):
         check_outputs(shop, shop / "exports")
+
+
+ZONE = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "door", '
+        '"camera": "Walk1__wk1gt"}, "geometry": {"type": "Polygon", "coordinates": '
+        '[[[10, 10], [300, 10], [300, 280], [10, 280], [10, 10]]]}}]}')
+
+
+@pytest.fixture
+def zoned(shop, tmp_path):
+    import shutil
+
+    folder = tmp_path / "zoned"
+    shutil.copytree(shop, folder, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    (tmp_path / "z.geojson").write_text(ZONE)
+    assert main(["zones", str(folder), "import", str(tmp_path / "z.geojson")]) == 0
+    return folder
+
+
+def _damaged(folder, edit):
+    import json
+
+    data = json.loads((folder / "project.json").read_text())
+    edit(data)
+    (folder / "project.json").write_text(json.dumps(data))
+    return folder
+
+
+@pytest.mark.parametrize("edit, argv, words", [
+    (lambda d: d.__setitem__("zones", 5), ["classify", "{p}"], "zones must be a list"),
+    (lambda d: d["cameras"][0].__setitem__("frame_size", "big"), ["zones", "{p}", "import", "{z}"], "frame_size"),
+    (lambda d: d["cameras"][0].__setitem__("frame_rate", -3), ["metrics", "{p}", "--out", "{o}"], "frame_rate"),
+    (lambda d: d["cameras"][0].__setitem__("frame_rate", "fast"), ["metrics", "{p}", "--out", "{o}"], "frame_rate"),
+])
+def test_damaged_camera_entries_are_one_line_errors(zoned, tmp_path, capsys, edit, argv, words):
+    folder = _damaged(zoned, edit)
+    before = (folder / "project.json").read_bytes()
+    code = main([a.format(p=folder, z=tmp_path / "z.geojson", o=tmp_path / "m.csv") for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err, err
+    assert (folder / "project.json").read_bytes() == before
+
+
+def test_a_bin_shorter_than_a_frame_is_refused(zoned, tmp_path, capsys):
+    code = main(["metrics", str(zoned), "--out", str(tmp_path / "m.csv"), "--bin", "0.0001"])
+    err = capsys.readouterr().err
+    assert code == 2 and "shorter than one frame" in err, err
+    assert main(["metrics", str(zoned), "--out", str(tmp_path / "m.csv"), "--bin", "1"]) == 0

@@ -177,6 +177,10 @@ def anchors(tracks: pd.DataFrame, anchor: str) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+#: More bins than this per camera is a typo, not a question (each bin is a row per zone).
+MAX_BINS = 100_000
+
+
 def _bins(start_s: float, end_s: float, bin_s: float | None) -> list[tuple[float, float]]:
     if bin_s is None:
         return [(start_s, end_s)]
@@ -257,6 +261,12 @@ def camera_metrics(
     if end_s <= start_s:
         raise UserError(f"camera '{camera}': the range {start_s:g}-{end_s:g} s is empty "
                         f"(the video lasts {n_frames / fps:g} s)")
+    if options.bin_s is not None and options.bin_s < 1.0 / fps:
+        raise UserError(f"camera '{camera}': --bin {options.bin_s:g} s is shorter than one frame "
+                        f"({1.0 / fps:.4g} s at {fps:g} fps)")
+    if options.bin_s is not None and (end_s - start_s) / options.bin_s > MAX_BINS:
+        raise UserError(f"camera '{camera}': --bin {options.bin_s:g} s makes more than {MAX_BINS} bins over "
+                        f"{end_s - start_s:g} s; choose a longer bin or a shorter --from/--to range")
     bins = _bins(start_s, end_s, options.bin_s)
 
     def in_bin(b0: float, b1: float) -> np.ndarray:

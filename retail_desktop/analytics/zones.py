@@ -119,7 +119,16 @@ def frame_size(project, camera) -> tuple[int, int] | None:
     the answer is remembered per file (path, modification time, size) for the process."""
     size = camera.extra.get("frame_size")
     if size:
-        return int(size[0]), int(size[1])
+        try:
+            w, h = int(size[0]), int(size[1])
+            if w <= 0 or h <= 0 or len(size) != 2:
+                raise ValueError
+        except (TypeError, ValueError, IndexError, KeyError):
+            from retail_desktop.errors import ProjectError
+
+            raise ProjectError(f"is invalid (camera '{camera.name}': frame_size must be [width, height] in pixels, "
+                               f"not {size!r})", project.json_path) from None
+        return w, h
     import os
 
     try:

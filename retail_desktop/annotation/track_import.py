@@ -78,8 +78,18 @@ def camera_fps(project: Project, camera, run=None) -> float:
     """Frame rate of a camera: from the camera entry (imported ground truth), else from the analysis
     run's summary, else by probing its footage. The run comes before the probe so that a camera whose
     video was moved still has figures (and metrics don't rescan every video each time)."""
-    if camera.extra.get("frame_rate"):
-        return float(camera.extra["frame_rate"])
+    if camera.extra.get("frame_rate") is not None:
+        raw = camera.extra["frame_rate"]
+        try:
+            fps = float(raw)
+        except (TypeError, ValueError):
+            fps = float("nan")
+        if not (np.isfinite(fps) and fps > 0):
+            from retail_desktop.errors import ProjectError
+
+            raise ProjectError(f"is invalid (camera '{camera.name}': frame_rate must be a positive number, "
+                               f"not {raw!r})", project.json_path)
+        return fps
     if run is None:
         run = project.store.latest_run(camera.id, status="completed")
     if run is not None and float((run.summary or {}).get("video_fps") or 0) > 0:

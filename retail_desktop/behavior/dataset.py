@@ -62,8 +62,13 @@ def camera_zones(project, camera) -> list[np.ndarray]:
 
     Accepts entries ``{"camera": id-or-name, "points"|"polygon": [[x, y], ...]}``; anything else
     (lines, floor-plan zones) is ignored, because a distance in one camera's image needs that image."""
+    from retail_desktop.errors import ProjectError
+
     out: list[np.ndarray] = []
-    for z in project.extra.get("zones", []) or []:
+    raw = project.extra.get("zones", []) or []
+    if not isinstance(raw, list):
+        raise ProjectError("is invalid (zones must be a list)", project.json_path)
+    for z in raw:
         if not isinstance(z, dict) or z.get("camera") not in (camera.id, camera.name):
             continue
         pts = z.get("points") or z.get("polygon")

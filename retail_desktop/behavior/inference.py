@@ -46,6 +46,13 @@ def resolve_model(project_path: Path, ref: str | None, tracking_uri: str | None 
     Only a registry that answers "no champion" falls back to the default: an unreachable server, a
     corrupt store or refused weights are errors, so nobody is shown the default's labels believing
     they are the champion's."""
+    from .registry import setting_hint
+
+    with setting_hint(project_path, tracking_uri):
+        return _resolve(project_path, ref, tracking_uri)
+
+
+def _resolve(project_path: Path, ref: str | None, tracking_uri: str | None) -> ModelBundle:
     from .registry import ModelNotFound, default_tracking_uri, load_registered, project_tracking_uri
 
     uri = project_tracking_uri(project_path, tracking_uri)

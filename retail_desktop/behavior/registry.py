@@ -60,10 +60,26 @@ def project_tracking_uri(project_path: str | Path, explicit: str | None = None) 
     return configured_tracking_uri(project_path) or default_tracking_uri(project_path)
 
 
+@contextlib.contextmanager
+def setting_hint(project_path: str | Path, explicit: str | None) -> Iterator[None]:
+    """A UserError about the store, when the store came from the project's setting, says so and how
+    to change it (otherwise the user sees a URI they never typed)."""
+    try:
+        yield
+    except UserError as exc:
+        configured = None if explicit else configured_tracking_uri(project_path)
+        if configured is None:
+            raise
+        raise type(exc)(f"{exc} (this project's tracking URI setting; change it with retail-desktop tracking-uri "
+                        f"{project_path} URI, or --reset)") from exc
+
+
 def save_tracking_uri(project, uri: str | None) -> str | None:
     """Make ``uri`` the project's tracking URI (None, empty or the default: back to the default);
     saved atomically with the project. Returns what is now configured."""
     value = (uri or "").strip()
+    if value:
+        check_tracking_uri(value)
     if not value or value == default_tracking_uri(project.path):
         project.settings.pop(TRACKING_URI_SETTING, None)
         value = None
@@ -77,15 +93,66 @@ def artifact_root(project_path: str | Path) -> str:
     return (Path(project_path).absolute() / "mlruns").as_uri()
 
 
+#: Schemes MLflow can track to (SQLAlchemy databases need their driver installed).
+REMOTE_SCHEMES = ("http", "https", "databricks")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///...`` URI (None for any other URI)."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
+def artifact_location_for(uri: str, project_path: str | Path) -> str | None:
+    """Where a new experiment keeps its artifacts: the project's mlruns for its own store, beside the
+    database for another SQLite store (not the current folder, MLflow's default, where nobody sharing
+    the store would find them), and the server's choice for a server."""
+    if uri == default_tracking_uri(project_path):
+        return artifact_root(project_path)
+    db = sqlite_path(uri)
+    return (db.absolute().parent / "mlruns").as_uri() if db is not None else None
+
+
+def check_tracking_uri(uri: str) -> None:
+    """A one-line UserError for a URI MLflow cannot track to, before anything is tried with it."""
+    from urllib.parse import urlsplit
+
+    text = (uri or "").strip()
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    base = scheme.split("+", 1)[0]
+    if not scheme:
+        hint = (f"; for an SQLite store write sqlite:///{Path(text).absolute()}"
+                if text.endswith((".db", ".sqlite")) or "/" in text else "")
+        raise UserError(f"tracking URI {text!r} has no scheme: use sqlite:///PATH, http(s)://HOST:PORT or a "
+                        f"database URL{hint}")
+    if base == "file":
+        raise UserError(f"tracking URI {text!r}: MLflow's file store is no longer supported; use "
+                        f"sqlite:///PATH/mlflow.db or a tracking server")
+    if base not in REMOTE_SCHEMES + DATABASE_SCHEMES:
+        raise UserError(f"tracking URI {text!r}: unsupported scheme {scheme!r} (use sqlite:///PATH, "
+                        f"http(s)://HOST:PORT, postgresql://..., mysql://...)")
+    if base == "sqlite":
+        raw = text[len("sqlite:///"):] if text.startswith("sqlite:///") else ""
+        db = Path(raw)
+        if not raw.strip() or raw.endswith("/") or db.is_dir():
+            raise UserError(f"tracking URI {text!r} names no database file (write sqlite:///PATH/mlflow.db)")
+        if not db.parent.is_dir():
+            raise UserError(f"tracking URI {text!r}: folder {db.parent} does not exist")
+
+
 class TrackingUnavailable(UserError):
     """The tracking server could not be reached or refused the request."""
 
 
-def check_reachable(uri: str, timeout_s: float = 5.0) -> None:
+def check_reachable(uri: str, timeout_s: float = 5.0, must_exist: bool = False) -> None:
     """Fail fast (one line) when an HTTP tracking server does not answer, instead of MLflow's minutes
-    of retries. A local SQLite store that is not a database (a damaged or foreign file) is one line too."""
+    of retries. A local SQLite store that is not a database (a damaged or foreign file) is one line too,
+    and so is a missing one where ``must_exist`` (reading a model: a typo must not create an empty store)."""
+    check_tracking_uri(uri)
     if uri.startswith("sqlite:///"):
         db = Path(uri[len("sqlite:///"):])
+        if must_exist and not db.is_file():
+            raise UserError(f"no MLflow store at {db} (nothing was trained into it; check the tracking URI)")
         if db.is_file() and db.stat().st_size > 0:
             with open(db, "rb") as fh:
                 if fh.read(16) != b"SQLite format 3\x00":
@@ -128,8 +195,16 @@ def using(uri: str) -> Iterator[Any]:
         # The store's database failing (locked, damaged, wrong schema) is the user's to fix, not a bug.
         import sqlalchemy.exc
 
+        from mlflow.exceptions import MlflowException
+
         if isinstance(exc, sqlalchemy.exc.DBAPIError):
             raise UserError(f"MLflow store {uri} cannot be used: {str(exc.orig).splitlines()[0]}") from exc
+        if isinstance(exc, ImportError):  # postgresql:// without psycopg, mysql:// without its driver...
+            raise UserError(f"MLflow store {uri} needs a database driver that is not installed "
+                            f"({exc.name or exc})") from exc
+        if isinstance(exc, MlflowException) and not isinstance(exc, UserError):
+            first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"MLflow store {uri}: {first}") from exc
         raise
     finally:
         tracking_utils._tracking_uri, registry_utils._registry_uri = saved[0], saved[1]
@@ -248,6 +323,9 @@ def promote(uri: str, version: str) -> None:
 def list_versions(uri: str) -> list[dict[str, Any]]:
     """Registered versions, newest first: version, run id, aliases, metrics of their run."""
     check_reachable(uri)
+    db = sqlite_path(uri)
+    if db is not None and not db.is_file():
+        return []  # nothing trained yet; listing must not create the store
     with using(uri) as mlflow:
         client = mlflow.MlflowClient()
         try:
@@ -276,6 +354,9 @@ def list_versions(uri: str) -> list[dict[str, Any]]:
 
 def list_runs(uri: str, max_results: int = 50) -> list[dict[str, Any]]:
     check_reachable(uri)
+    db = sqlite_path(uri)
+    if db is not None and not db.is_file():
+        return []
     with using(uri) as mlflow:
         exp = mlflow.get_experiment_by_name(EXPERIMENT)
         if exp is None:
@@ -293,7 +374,7 @@ class ModelNotFound(UserError):
 
 def load_registered(uri: str, ref: str = CHAMPION) -> ModelBundle:
     """A registered version (``champion`` or a number): its weights bundle, loaded tensors-only."""
-    check_reachable(uri)
+    check_reachable(uri, must_exist=True)
     with using(uri) as mlflow:
         client = mlflow.MlflowClient()
         try:

@@ -21,7 +21,8 @@ from .bundle import ModelBundle, save_bundle
 from .dataset import WindowSet, build_windows, camera_zones, dataset_summary, project_sequences, read_sequences
 from .features import FeatureSettings
 from .metrics import Scores
-from .registry import TrackingUnavailable, artifact_root, default_tracking_uri, log_run, project_tracking_uri
+from .registry import (TrackingUnavailable, artifact_location_for, check_reachable, log_run, project_tracking_uri,
+                       setting_hint)
 from .taxonomies import taxonomy_classes
 from .training import TrainConfig, TrainResult, train_model
 
@@ -119,6 +120,9 @@ def prepare_windows(request: TrainingRequest) -> tuple[WindowSet, str, list[str]
 def train_behavior(request: TrainingRequest, task: Task | None = None) -> TrainingOutcome:
     """Train, save into the project, record in MLflow (and register; ``promote`` sets champion)."""
     task = task or Task()
+    uri = project_tracking_uri(request.project, request.tracking_uri)
+    with setting_hint(request.project, request.tracking_uri):
+        check_reachable(uri)  # a bad URI or a server that is down fails now, not after the training
     ws, tax_name, classes, source = prepare_windows(request)
     result: TrainResult = train_model(ws, classes, request.train, task)
     dataset = {**dataset_summary(ws, classes), "source": source, "taxonomy": tax_name}
@@ -129,15 +133,13 @@ def train_behavior(request: TrainingRequest, task: Task | None = None) -> Traini
                                "validation": metrics, "cancelled": result.cancelled})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     local = save_bundle(bundle, Path(request.project) / LOCAL_MODELS / stamp)
-    uri = project_tracking_uri(request.project, request.tracking_uri)
-    own_store = uri == default_tracking_uri(request.project)
     params = {**{f"train_{k}": v for k, v in request.train.to_dict().items()},
               **{f"features_{k}": v for k, v in request.features.to_dict().items()},
               "taxonomy": tax_name, "classes": classes, "best_epoch": result.best_epoch,
               "train_windows": result.split.get("train_windows"), "val_windows": result.split.get("val_windows")}
     tags = {"cancelled": str(result.cancelled).lower(), "data_source": source, "local_copy": str(local)}
     try:
-        logged = log_run(bundle, uri=uri, artifact_location=artifact_root(request.project) if own_store else None,
+        logged = log_run(bundle, uri=uri, artifact_location=artifact_location_for(uri, request.project),
                          params=params, dataset=dataset, history=result.history, scores=result.val_scores, tags=tags,
                          example=ws.X[:2].astype(np.float32), promote=request.promote)
     except TrackingUnavailable as exc:

@@ -70,7 +70,14 @@ class TrainResult:
 def pick_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, TypeError, ValueError):
+        raise UserError(f"unknown device {name!r}: use auto, cpu, cuda or cuda:N") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise UserError(f"device {name!r} is not supported here: use auto, cpu, cuda or cuda:N")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UserError(f"device {name!r} asked for, but Apple's MPS is not available here")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError(f"device {name!r} asked for, but CUDA is not available here")
     return dev

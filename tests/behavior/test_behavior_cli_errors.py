@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -115,3 +116,55 @@ def test_tracking_uri_setting_precedence_and_a_damaged_project_file(tmp_path):
         assert "mlflow_tracking_uri" not in project.settings
     (folder / "project.json").write_text("{ not json")
     assert configured_tracking_uri(folder) is None and project_tracking_uri(folder) == default_tracking_uri(folder)
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("garbage!!", "has no scheme"),
+    ("/tmp/team/mlflow.db", "sqlite:////tmp/team/mlflow.db"),
+    ("ftp://x", "unsupported scheme"),
+    ("file:///tmp/mlruns", "file store"),
+    ("sqlite:///", "names no database file"),
+    ("sqlite:////nonexist/dir/x.db", "does not exist"),
+])
+def test_a_tracking_uri_mlflow_cannot_use_is_one_line_everywhere_and_never_remembered(tmp_path, capsys, uri, words):
+    from retail_desktop.behavior.registry import configured_tracking_uri
+    from retail_desktop.cli import main
+    from retail_desktop.project import Project
+
+    folder = tmp_path / "p"
+    with Project.create(folder):
+        pass
+    before = (folder / "project.json").read_bytes()
+    for argv in (["classify", str(folder), "--tracking-uri", uri],
+                 ["train", str(folder), "--tracking-uri", uri, "--remember", "--quiet"],
+                 ["tracking-uri", str(folder), uri]):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, (argv, err)
+        assert words in err and "Traceback" not in err, err
+    assert configured_tracking_uri(folder) is None and (folder / "project.json").read_bytes() == before
+    assert not Path("/nonexist").exists()
+
+
+def test_tracking_uri_verb_shows_sets_and_resets_and_names_the_setting_in_errors(tmp_path, capsys):
+    from retail_desktop.cli import main
+    from retail_desktop.project import Project
+
+    folder = tmp_path / "p"
+    with Project.create(folder):
+        pass
+    assert main(["tracking-uri", str(folder)]) == 0
+    assert "the project's own store" in capsys.readouterr().out
+    missing = f"sqlite:///{tmp_path / 'team.db'}"
+    assert main(["tracking-uri", str(folder), missing]) == 0  # a new store is fine to name (train creates it)
+    assert missing in capsys.readouterr().out
+    # classify with the setting pointing at a store that holds nothing: an error naming the setting,
+    # never the bundled default's labels in silence, and no empty store created.
+    assert main(["classify", str(folder), "--model", "champion"]) == 2
+    err = capsys.readouterr().err
+    assert "no MLflow store" in err and "tracking URI setting" in err and "--reset" in err
+    assert not (tmp_path / "team.db").exists()
+    assert main(["tracking-uri", str(folder), "--reset"]) == 0
+    assert "the project's own store" in capsys.readouterr().out
+    assert main(["train", str(folder), "--device", "tpu", "--quiet"]) == 2
+    assert "unknown device" in capsys.readouterr().err or "not supported" in capsys.readouterr().err

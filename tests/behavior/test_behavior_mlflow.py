@@ -107,13 +107,38 @@ def test_train_logs_everything_registers_and_promotes(trained, capsys):
     assert 0 <= float(out.strip().splitlines()[-1].split("=")[1]) <= 1
 
 
-def test_unreachable_tracking_server_keeps_the_model(trained, capsys):
-    from retail_desktop.behavior.bundle import load_bundle
-
+def test_a_server_that_is_down_fails_before_training(trained, capsys):
+    before = set((trained / "behavior_models").glob("*")) if (trained / "behavior_models").exists() else set()
     code, out, err = _run(capsys, "train", str(trained), "--epochs", "1", "--quiet",
                           "--tracking-uri", "http://127.0.0.1:9")
+    assert code == 2 and "not reachable" in err and "Traceback" not in err
+    after = set((trained / "behavior_models").glob("*")) if (trained / "behavior_models").exists() else set()
+    assert after == before  # nothing was trained, so nothing is lost
+
+
+def test_a_server_that_goes_away_during_training_keeps_the_model(trained, capsys):
+    """The server answers the check before training, then stops (as a server that goes down does)."""
+    import http.server
+    import threading
+
+    from retail_desktop.behavior.bundle import load_bundle
+
+    class OnceThenGone(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"OK")
+            threading.Thread(target=lambda: (server.shutdown(), server.server_close())).start()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), OnceThenGone)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    code, out, err = _run(capsys, "train", str(trained), "--epochs", "1", "--quiet", "--tracking-uri", uri)
     assert code == 2
-    assert "not reachable" in err and "saved in" in err and "Traceback" not in err
+    assert "saved in" in err and "Traceback" not in err, err
     saved = err.split("saved in ")[1].split(" ")[0]
     bundle = load_bundle(saved)
     assert bundle.taxonomy == "caviar-movement" and bundle.info["best_epoch"] == 1
@@ -142,6 +167,9 @@ def test_a_remembered_tracking_uri_is_the_projects_store_from_then_on(tmp_path, 
     assert not (folder / "mlflow.db").exists()
     with sqlite3.connect(tmp_path / "team" / "mlflow.db") as conn:
         assert conn.execute("SELECT count(*) FROM model_versions").fetchone()[0] == 1
-    # --remember alone goes back to the project's own store.
-    assert _run(capsys, "train", str(folder), "--epochs", "1", "--remember", "--quiet")[0] == 0
-    assert configured_tracking_uri(folder) is None and (folder / "mlflow.db").exists()
+    # --remember alone is refused (it would train into the old store, then forget it); the verb resets.
+    code, _, err = _run(capsys, "train", str(folder), "--epochs", "1", "--remember", "--quiet")
+    assert code == 2 and "tracking-uri" in err and "--reset" in err
+    assert configured_tracking_uri(folder) == team
+    assert _run(capsys, "tracking-uri", str(folder), "--reset")[0] == 0
+    assert configured_tracking_uri(folder) is None

@@ -112,8 +112,8 @@ class TrainingDialog(QDialog):
         self.tracking_uri = QLineEdit()
         self.tracking_uri.setPlaceholderText(default_tracking_uri(self.project_path))
         self.tracking_uri.setText(configured_tracking_uri(self.project_path) or "")
-        self.tracking_uri.setToolTip("Empty: the project's own MLflow store. Whatever is here when you train is "
-                                     "kept as the project's setting (classify and the command line use it too).")
+        self.tracking_uri.setToolTip("Empty: the project's own MLflow store. A store a training was recorded in "
+                                     "becomes the project's setting (classify and the command line use it too).")
         self.promote = QCheckBox("Make the new version the champion")
         form = QFormLayout(hp)
         row = QHBoxLayout()
@@ -247,7 +247,6 @@ class TrainingDialog(QDialog):
             v.clear()
         self._redraw()
         self.outcome = None
-        self._remember_uri()
         self.runner = TaskRunner(train_behavior, self.request(), parent=self)
         self.runner.progress.connect(self._on_progress)
         self.runner.partial.connect(self._on_epoch)
@@ -294,6 +293,7 @@ class TrainingDialog(QDialog):
     def _on_finished(self, outcome: TrainingOutcome) -> None:
         self._done()
         self.outcome = outcome
+        self._remember_uri()  # the run is recorded there: the store becomes the project's setting
         s = outcome.scores
         head = "Cancelled; best checkpoint kept. " if outcome.cancelled else ""
         self.status.setText(f"{head}Run {outcome.run_id}, version {outcome.version}"
