@@ -225,6 +225,8 @@ def test_heatmap_png_export(window, qtbot, multicam_project, tmp_path):
 
 def test_behaviour_labels_are_drawn_only_when_given(window, qtbot, multicam_project):
     player = open_in_player(window, qtbot, multicam_project)
+    # The window reads the stored labels after opening; let that finish, or it may clear ours below.
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=30000)
     cid = next(iter(player.views))
     view = player.views[cid]
     frame, track, (x1, y1, x2, y2) = _box_frame(multicam_project, cid)
@@ -241,9 +243,9 @@ def test_behaviour_labels_are_drawn_only_when_given(window, qtbot, multicam_proj
 
     assert not tag_colour_there()
     player.set_behaviour_labels(cid, {track: "browsing"})
-    qtbot.wait(50)
-    assert view.overlay._labels == {track: "browsing"}
+    # The frame is shown again with its labels once the decoder hands it back (at once when cached).
+    qtbot.waitUntil(lambda: view.overlay._labels == {track: "browsing"} and view.shown_frame == frame, timeout=10000)
     assert tag_colour_there()
     player.set_behaviour_labels(cid, None)
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not view.overlay._labels and view.shown_frame == frame, timeout=10000)
     assert not tag_colour_there()
