@@ -24,11 +24,17 @@ def _cmd_prelabel(args) -> int:
     from retail_desktop.errors import UserError
     from retail_desktop.project import Project
 
+    if args.model is not None and args.source != "model":
+        raise UserError("--model chooses whose predictions become suggestions; it needs --source model")
+    if args.setting and args.source == "model":
+        raise UserError("--setting changes the movement rules; it does not apply to --source model")
     overrides = {}
     for item in args.setting:
         key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--setting {item!r}: expected KEY=NUMBER, e.g. dwell_s=3")
         try:
-            overrides[key.strip()] = json.loads(raw) if sep else None
+            overrides[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
             raise UserError(f"--setting {item!r}: expected KEY=NUMBER") from None
     try:

@@ -113,6 +113,9 @@ def import_geojson(project, path: str | Path, camera_name: str | None = None) ->
         known = ", ".join(c.name for c in project.cameras) or "none"
         raise UserError(f"no camera named '{camera_name}' (cameras: {known})", project.path)
     new = zones_from_geojson(project, data, path, camera_name)
+    if not new:
+        whose = f" for camera '{camera_name}'" if camera_name is not None else ""
+        raise UserError(f"holds no zones{whose}; nothing imported", path)
     replaced = {(z.camera_id, z.name) for z in new}
     kept = [z for z in load_zones(project) if (z.camera_id, z.name) not in replaced]
     save_zones(project, kept + new)

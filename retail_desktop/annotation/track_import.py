@@ -118,6 +118,13 @@ def store_tracks(
     """
     if not np.isfinite(fps) or fps <= 0:
         raise UserError(f"frame rate must be a positive number, got {fps}", source)
+    if size is not None and len(tracks):
+        # Ground truth may reach a little past the frame (people half out of view), never far past it:
+        # boxes that do mean the frame size is wrong, and zones checked against it would be refused.
+        reach_x, reach_y = float(tracks["x2"].max()), float(tracks["y2"].max())
+        if reach_x > 1.5 * size[0] or reach_y > 1.5 * size[1]:
+            raise UserError(f"the boxes reach x={reach_x:g}, y={reach_y:g}, far beyond a frame of {size[0]}x{size[1]}; "
+                            "check --size", source)
     camera = _camera_for(project, camera_name, source, fps, size)
     digest = file_sha256(source)
     config = {"imported": fmt, "file": str(source), "sha256": digest, "labels": taxonomy}

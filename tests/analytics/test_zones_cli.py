@@ -221,3 +221,19 @@ def test_metrics_by_behaviour_without_classification_says_so(project, tmp_path, 
     assert code == 0 and "no behaviour labels" in err
     df = pd.read_csv(tmp_path / "b.csv")
     assert list(df.behavior) == ["all"]
+
+
+def test_a_file_without_zones_for_the_camera_is_an_error_not_zero_zones(tmp_path, capsys):
+    from retail_desktop.cli import main
+
+    with Project.create(tmp_path / "p") as p:
+        p.add_camera("Door", "/videos/door.mp4")
+        p.add_camera("till", "/videos/till.mp4")
+        p.cameras[0].extra["frame_size"] = [640, 480]
+        p.cameras[1].extra["frame_size"] = [640, 480]
+        p.save()
+    path = write(tmp_path / "z.geojson", [feature("shop", SHOP)])
+    before = (tmp_path / "p" / "project.json").read_bytes()
+    assert main(["zones", str(tmp_path / "p"), "import", str(path), "--camera", "till"]) == 2
+    assert "no zones for camera 'till'" in capsys.readouterr().err
+    assert (tmp_path / "p" / "project.json").read_bytes() == before

@@ -41,6 +41,11 @@ def test_prelabel_verb_errors(tmp_path, capsys):
     assert main(["prelabel", str(project), "--setting", "dwel_s=3"]) == 2
     err = capsys.readouterr().err
     assert "unknown pre-label setting" in err and len(err.strip().splitlines()) == 1
+    for argv, words in ((["--setting", "dwell_s"], "expected KEY=NUMBER"),
+                        (["--model", "retail-behavior/1"], "needs --source model"),
+                        (["--source", "model", "--setting", "dwell_s=3"], "does not apply")):
+        assert main(["prelabel", str(project), *argv]) == 2
+        assert words in capsys.readouterr().err
 
 
 def test_export_cvat_needs_a_taxonomy_when_labels_are_mixed(tmp_path, capsys):

@@ -151,3 +151,10 @@ def test_importing_the_same_clip_again_never_hides_its_labels(tmp_path):
         assert other.run.id != first.run.id and other.superseded == (first.run.id, len(list_segments(
             project.store, first.run.id)))
         assert "no longer this camera's current run" in other.line()
+
+
+def test_a_frame_size_the_boxes_do_not_fit_is_refused(tmp_path):
+    with Project.create(tmp_path / "p") as project:
+        with pytest.raises(UserError, match="check --size"):
+            import_caviar(project, data_file(WALK1), size=(10, 10))
+        assert not project.cameras  # nothing added
