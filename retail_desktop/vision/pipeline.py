@@ -194,6 +194,7 @@ def analyze_camera(
     last_frame = info.frame_count - 1
     task.start(total=info.frame_count, message=f"Analysing {camera.name}", done=0)
     frame_index = -1
+    committed = resume_after  # last frame whose results are in the store
     try:
         # The trackers' numpy/scipy work is on tiny matrices (Kalman gating, 4x4 solves), where a
         # multi-threaded BLAS spends its time waking threads: one thread made DeepSORT 4-5x faster
@@ -238,6 +239,7 @@ def analyze_camera(
                     if (frame_index + 1) % options.commit_every == 0:
                         store.commit(run.id, frame_index, points, new_dets)
                         points, new_dets = [], []
+                        committed = frame_index
                 task.progress(frame_index + 1)
         if frame_index < last_frame:
             # The index promised more frames than the decoder gave (a damaged tail): stop where it did.
@@ -246,8 +248,10 @@ def analyze_camera(
         points.extend(_points(assembler.drain(), timestamps))
         store.commit(run.id, max(last_frame, resume_after), points, new_dets)
     except (Cancelled, KeyboardInterrupt):  # Ctrl+C in the CLI is a cancel, not a failure
-        if frame_index - 1 > resume_after:
+        if frame_index - 1 > committed:
             # Frames before the current one are fully processed; commit them so a rerun resumes there.
+            # (Not when they are committed already: an interrupt just after a commit, while the next
+            # frame is being decoded, would otherwise pull last_committed_frame back by one.)
             store.commit(run.id, frame_index - 1, points, new_dets)
         store.finish_run(run.id, "cancelled")
         raise
