@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.summary: ProjectSummary | None = None
         self.last_message_box: QMessageBox | None = None
         self._runners: set[TaskRunner] = set()
+        self._task_messages: set[str] = set()
 
         self.welcome = WelcomePage(app_icon())
         self.project_page = ProjectPage()
@@ -541,16 +542,19 @@ class MainWindow(QMainWindow):
         self.task_progress.show()
         self.cancel_button.show()
         runner.progress.connect(self._on_task_progress)
-        said = {message}
-        runner.progress.connect(lambda p: said.add(p.message))
+        # Every message any running task put up: when the last task ends, whichever of them is still
+        # showing goes (a task that ended while another ran left its message behind otherwise).
+        self._task_messages.add(message)
+        runner.progress.connect(lambda p: self._task_messages.add(p.message))
 
         def done(*_: object) -> None:
             self._runners.discard(runner)
             if not self._runners:
                 self.task_progress.hide()
                 self.cancel_button.hide()
-                if self.statusBar().currentMessage() in said:
+                if self.statusBar().currentMessage() in self._task_messages:
                     self.statusBar().showMessage("Ready")
+                self._task_messages.clear()
             runner.deleteLater()
 
         runner.finished.connect(done)

@@ -157,3 +157,31 @@ def test_run_gui_styles_the_app_and_returns_the_exit_code(tmp_path, project_dir)
     assert "SHEET True" in out
     assert "NAMES Retail Desktop / Retail Desktop" in out
     assert "CAMERAS ['Checkout', 'Entrance']" in out
+
+
+def test_a_task_that_ends_while_another_runs_leaves_no_stale_status_message(window, qtbot):
+    import threading
+
+    from retail_desktop.ui.workers import TaskRunner
+
+    release_b = threading.Event()
+
+    def quick(task=None):
+        task.start(total=None, message="Reading labels")
+        return 1
+
+    def slow(task=None):
+        release_b.wait(10)
+        return 2
+
+    b = TaskRunner(slow, parent=window)
+    window._track(b, "Loading project\u2026")
+    b.start()
+    a = TaskRunner(quick, parent=window)
+    window._track(a, "Reading labels\u2026")
+    with qtbot.waitSignal(a.finished, timeout=10000):
+        a.start()
+    assert window.statusBar().currentMessage() == "Reading labels"  # b still runs: a's words may stay a while
+    with qtbot.waitSignal(b.finished, timeout=10000):
+        release_b.set()
+    assert window.statusBar().currentMessage() == "Ready"
