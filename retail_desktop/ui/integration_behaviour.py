@@ -283,10 +283,10 @@ class BehaviourIntegration(QObject):
 
     def _on_seek_requested(self, camera_name: str, frame: int) -> None:
         cid = self.camera_id(camera_name)
-        if cid is None:
-            self._status(f"Camera {camera_name} is not in the player (its video cannot be shown)")
+        if cid is None or not self.window.seek_to(cid, frame):
+            self._status(f"Camera {camera_name}: no footage to show (ground truth only, or its video cannot be "
+                         f"read); labelling works as usual")
             return
-        self.window.seek_to(cid, frame)
 
     def _on_tracks_changed(self, camera_name: str) -> TaskRunner | None:
         """An ID fix rewrote a camera's track points: read them again on a worker, then redraw."""

@@ -8,6 +8,8 @@ belong to this machine's screen, not to the project.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from pathlib import Path
@@ -187,10 +189,11 @@ class MainWindow(QMainWindow):
         """The playhead on the project clock, in seconds."""
         return self.player.position
 
-    def seek_to(self, camera_id: str, frame: int) -> None:
-        """Show ``camera_id``'s frame ``frame`` (all other cameras at that instant) in the player."""
+    def seek_to(self, camera_id: str, frame: int) -> bool:
+        """Show ``camera_id``'s frame ``frame`` (all other cameras at that instant) in the player;
+        False when that camera has no footage to show."""
         self.show_player()
-        self.player.seek_to(camera_id, frame)
+        return self.player.seek_to(camera_id, frame)
 
     # -- construction ------------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -382,9 +385,12 @@ class MainWindow(QMainWindow):
         if data.cameras:
             self.show_player()
         if data.errors:
-            self._message(QMessageBox.Icon.Warning, "Some cameras cannot be shown",
-                          "<br>".join(data.errors) + "<br><br>The other cameras work as usual; "
-                          "fix the path in project.json or remove the camera.")
+            playable = [c for c in data.cameras if c.info is not None]
+            rest = ("The other cameras work as usual; " if playable else "")
+            self._message(QMessageBox.Icon.Warning, "Some cameras cannot be shown" if playable else
+                          "No camera can be shown",
+                          "<br>".join(html.escape(e) for e in data.errors) + f"<br><br>{rest}"
+                          f"{'f' if playable else 'F'}ix the path in project.json or remove the camera.")
         self.review_loaded.emit(data)
 
     # -- cameras -----------------------------------------------------------------------------------

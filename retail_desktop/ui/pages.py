@@ -29,7 +29,14 @@ from retail_desktop import __version__
 from retail_desktop.ui.project_summary import ProjectSummary
 
 #: Status colours shared by the table and the Cameras dock (green: video found, red: missing).
-STATUS_COLOURS = {"ready": "#5fd38d", "missing": "#ff6b6b"}
+STATUS_COLOURS = {"ready": "#5fd38d", "missing": "#ff6b6b", "no video": "#8b96a3"}
+
+def camera_status(camera) -> str:
+    """ready / missing / no video (a camera of imported ground truth: annotations, no footage)."""
+    if getattr(camera, "ground_truth_only", False):
+        return "no video"
+    return "missing" if camera.missing else "ready"
+
 
 STEPS = (
     (
@@ -232,5 +239,5 @@ class ProjectPage(QWidget):
                 if column == 2 and camera.videos:
                     item.setToolTip("\n".join(camera.videos))
                 if column == 4:
-                    item.setForeground(QColor(STATUS_COLOURS["missing" if camera.missing else "ready"]))
+                    item.setForeground(QColor(STATUS_COLOURS[camera_status(camera)]))
                 self.table.setItem(row, column, item)

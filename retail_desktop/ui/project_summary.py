@@ -32,6 +32,7 @@ class CameraRow:
     videos: tuple[str, ...] = ()
     offset_s: float = 0.0
     missing: tuple[str, ...] = ()  # videos that do not exist on disk
+    ground_truth_only: bool = False  # imported annotations (CAVIAR XML...) and no footage at all
 
     @property
     def label(self) -> str:
@@ -138,12 +139,15 @@ def _camera_row(camera: dict[str, Any], folder: Path, index: int) -> CameraRow:
     except (TypeError, ValueError):
         offset = 0.0
     cam_id = str(camera.get("id") or f"camera-{index + 1}")
+    gt = camera.get("ground_truth")
+    gt_only = bool(gt) and all(str(v) == str(gt) for v in videos)
     return CameraRow(
         id=cam_id,
         name=str(camera.get("name") or ""),
         videos=videos,
         offset_s=offset,
         missing=missing,
+        ground_truth_only=gt_only,
     )
 
 

@@ -250,3 +250,34 @@ def test_frame_labels_prefer_the_covering_window_nearest_the_frame():
     assert labels.label(3, 5) is None
     assert labels.at(7, [1, 2, 3]) == {1: "hesitant", 2: "x"}
     assert len(labels) == 2 and labels.track_ids == [1, 2]
+
+
+def test_a_ground_truth_only_project_opens_quietly_and_annotates_without_errors(window, qtbot, tmp_path, capsys):
+    """GUI walkthrough finding: CAVIAR imports (XML, no footage) gave a 'cannot be shown' dialog for every
+    camera and a KeyError on every track selection / step in annotation mode."""
+    from datafiles import data_file
+    from retail_desktop.annotation.track_import import import_caviar
+
+    folder = tmp_path / "caviar"
+    with Project.create(folder) as project:
+        import_caviar(project, data_file("labeled/caviar_lobby/Walk1__wk1gt.xml"), labels="movement")
+    player = open_in_player(window, qtbot, folder)
+    assert window.last_message_box is None  # no "cannot be shown" dialog: there is no video by design
+    (cid,) = player.views
+    assert "Ground truth only" in player.views[cid].message.textItem.toPlainText()
+    assert len(player.cameras[cid].tracks) > 0
+    editor = enter_annotation_mode(window, qtbot)
+    sel = select_long_track(editor, qtbot)
+    before = editor.current_frame()
+    for _ in range(3):
+        qtbot.keyClick(editor.table, Qt.Key.Key_Right)
+    assert editor.current_frame() == before + 3
+    assert "no footage" in window.statusBar().currentMessage() or "no footage" in editor.status.text()
+    qtbot.keyClick(editor.table, Qt.Key.Key_2)
+    run = Project.open(folder)
+    try:
+        human = [s for s in list_segments(run.store, sel.run_id) if s.source == "human"]
+    finally:
+        run.close()
+    assert human
+    assert "Traceback" not in capsys.readouterr().err

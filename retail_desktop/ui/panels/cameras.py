@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QStackedWidget, QVBoxLayout, QWidget
 
-from retail_desktop.ui.pages import STATUS_COLOURS
+from retail_desktop.ui.pages import STATUS_COLOURS, camera_status
 from retail_desktop.ui.project_summary import ProjectSummary
 
 
@@ -59,10 +59,12 @@ class CamerasPanel(QWidget):
             self._stack.setCurrentWidget(self._empty)
             return
         for camera in summary.cameras:
-            item = QListWidgetItem(_dot("missing" if camera.missing else "ready"), camera.label)
+            item = QListWidgetItem(_dot(camera_status(camera)), camera.label)
             item.setData(Qt.ItemDataRole.UserRole, camera.id)
             tip = "\n".join(camera.videos) or "no video file"
-            if camera.missing:
+            if camera.ground_truth_only:
+                tip = "Ground truth only (no video): tracks and labels, no footage to play\n" + tip
+            elif camera.missing:
                 tip += "\n\nMissing: " + ", ".join(camera.missing)
             item.setToolTip(tip)
             self.list.addItem(item)

@@ -30,6 +30,8 @@ class CameraData:
     offset_s: float
     info: VideoInfo | None = None
     error: str = ""
+    #: Shown in the view instead of footage when there is none by design (imported ground truth).
+    note: str = ""
     run_id: int | None = None
     tracks: CameraTracks = field(default_factory=CameraTracks)
     heatmap: HeatmapAccumulator | None = None
@@ -52,6 +54,15 @@ class ReviewData:
 
 def load_camera(project: Project, camera: Any) -> CameraData:
     data = CameraData(camera.id, camera.name, camera.video, camera.offset_s)
+    gt = camera.extra.get("ground_truth")
+    if gt and str(camera.video) == str(gt):
+        # Imported annotations (CAVIAR XML...): tracks and labels to annotate and measure, no footage.
+        data.note = "Ground truth only: no video\n(tracks and labels are in the annotation and analytics docks)"
+        run = project.store.latest_run(camera.id, status="completed")
+        if run is not None:
+            data.run_id = run.id
+            data.tracks = CameraTracks(project.store.track_array(run.id))
+        return data
     try:
         data.info = probe(camera.video)
     except UserError as exc:

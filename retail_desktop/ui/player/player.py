@@ -10,6 +10,7 @@ times a second while playing.
 from __future__ import annotations
 
 import math
+import textwrap
 import time
 from dataclasses import dataclass, field, replace
 
@@ -119,7 +120,7 @@ class PlayerWidget(QWidget):
             view.set_layers(self.layers)
             view.set_heatmap_opacity(self.heatmap_settings.opacity)
             if info is None:
-                view.show_message(f"Video unavailable\n{cam.error}")
+                view.show_message(cam.note or "Video unavailable\n" + textwrap.fill(cam.error, 56))
                 continue
             timelines.append(cam.timeline)
             server = FrameServer(info, parent=self)
@@ -300,10 +301,15 @@ class PlayerWidget(QWidget):
     def seek(self, position_s: float) -> None:
         self.playback.seek(position_s)
 
-    def seek_to(self, camera_id: str, frame: int) -> None:
-        """Put ``camera_id``'s frame ``frame`` on screen (and every other camera at that instant)."""
+    def seek_to(self, camera_id: str, frame: int) -> bool:
+        """Put ``camera_id``'s frame ``frame`` on screen (and every other camera at that instant).
+        False, and nothing moves, when that camera has no footage on the clock (ground truth only, a
+        video that cannot be read)."""
+        if camera_id not in self.clock:
+            return False
         self.set_current_camera(camera_id)
         self.playback.seek(self.clock.time_of(camera_id, frame))
+        return True
 
     def step_frames(self, n: int) -> None:
         self.playback.pause()
