@@ -399,11 +399,12 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
         cameras = list(project.cameras)
     results, notes = [], []
     has_plan_zones = any(z.camera_id == PLAN_ID for z in zones)
+    zoneless = []
     for cam in cameras:
         cam_zones = [z for z in zones if z.camera_id == cam.id]
         if not cam_zones:
             if not (has_plan_zones and cam.homography is not None):
-                notes.append(f"camera '{cam.name}' has no zones; skipped")
+                zoneless.append(cam.name)
             continue
         run = project.store.latest_run(cam.id, status="completed")
         if run is None:
@@ -415,6 +416,10 @@ def project_metrics(project, options: MetricOptions | None = None, camera_names:
         tracks = project.store.track_array(run.id)
         n_frames = run.frames_total or (int(tracks["frame"].max()) + 1 if len(tracks) else 0)
         results += _with_behaviours(project, run, cam.name, tracks, cam_zones, fps, n_frames, options, notes)
+    if zoneless:  # one note for all of them, not a line per camera
+        names = ", ".join(f"'{n}'" for n in zoneless)
+        notes.insert(0, f"camera {names} has no zones; skipped" if len(zoneless) == 1 else
+                     f"cameras {names} have no zones; skipped")
     results += _plan_metrics(project, zones, cameras, options, notes)
     if not results:
         raise UserError("nothing to measure: " + "; ".join(notes or ["the project has no cameras"]), project.path)

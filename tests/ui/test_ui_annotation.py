@@ -78,10 +78,14 @@ def test_keyboard_flow_label_undo_redo_merge_split(qtbot, editor, project):
     assert human(project, cam) == [(tid, f0 + 5, f0 + 25, "decisive", "alice7")]
 
     # Undo, redo.
+    said = []
+    editor.edited.connect(said.append)
     key(qtbot, table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert human(project, cam) == []
+    assert editor.status.text().startswith("Undone: ") and said[-1].startswith("Undone: ")
     key(qtbot, table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert human(project, cam) == [(tid, f0 + 5, f0 + 25, "decisive", "alice7")]
+    assert editor.status.text().startswith("Redone: ") and said[-1].startswith("Redone: ")
 
     # A second span right after it, label 3 (confused).
     key(qtbot, table, Qt.Key.Key_Right)

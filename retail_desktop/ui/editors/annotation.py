@@ -417,7 +417,8 @@ class AnnotationEditor(QWidget):
         self._after_edit(edit, camera)
         return edit
 
-    def _after_edit(self, edit: Edit, camera: str) -> None:
+    def _after_edit(self, edit: Edit, camera: str, word: str = "") -> None:
+        """Redraw after an edit; ``word`` ("Undone", "Redone") says what happened to it."""
         sel = self.selected()
         keep = (sel.camera, sel.track_id) if sel else None
         if keep and keep[0] == camera and keep[1] not in self.model(camera).track_ids():
@@ -425,8 +426,9 @@ class AnnotationEditor(QWidget):
         self.reload(keep=keep)
         if edit.changes_tracks:
             self.tracks_changed.emit(camera)
-        self.edited.emit(edit.description)
-        self.status.setText(edit.description + " \u2014 saved")
+        text = f"{word}: {edit.description}" if word else edit.description
+        self.edited.emit(text)
+        self.status.setText(text + " \u2014 saved")
 
     def label_span(self, label: str) -> None:
         sel = self.selected()
@@ -472,8 +474,7 @@ class AnnotationEditor(QWidget):
     def _after_undo(self, edit: Edit | None, camera: str, word: str) -> None:
         if edit is None:
             return
-        self._after_edit(edit, camera)
-        self.status.setText(f"{word}: {edit.description}")
+        self._after_edit(edit, camera, word)
 
     def next_unlabelled(self) -> None:
         if not self._shown:

@@ -210,7 +210,9 @@ class AnalyticsDock(QDockWidget):
                 extra = f", {zr.dwell_by_track[track]:.1f} s inside"
             elif key == "queue" and track in zr.wait_by_track:
                 extra = f", waited {zr.wait_by_track[track]:.1f} s"
-            item = QListWidgetItem(f"{zr.camera} · track {track} · frame {frames[track]}{extra}")
+            # Track first: the list is narrow, and the camera is the same for every row of a figure.
+            item = QListWidgetItem(f"track {track} · frame {frames[track]}{extra} · {zr.camera}")
+            item.setToolTip(f"{zr.camera}, track {track}, first counted at frame {frames[track]}{extra}")
             item.setData(Qt.ItemDataRole.UserRole, (zr.camera, int(track), int(frames[track])))
             self.track_list.addItem(item)
         self._draw_zone(zr)
