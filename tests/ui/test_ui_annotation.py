@@ -293,3 +293,15 @@ def test_shift_p_suggests_the_models_predictions_once_the_tracks_are_classified(
     assert sugg and all(s.source == "model" for s in sugg)
     assert {s.label for s in sugg} <= predicted
     assert "suggested segments" in editor.status.text()
+
+
+def test_the_labels_default_to_the_projects_own_taxonomy(qtbot, tmp_path, settings):
+    from retail_desktop.ui.editors.annotation import TAXONOMY_KEY, AnnotationEditor
+
+    settings.setValue(TAXONOMY_KEY, TAX)  # the last choice, made in another project
+    with Project.create(tmp_path / "gt") as p:
+        import_caviar(p, data_file("labeled/caviar_lobby/Walk1__wk1gt.xml"), labels="movement")
+        w = AnnotationEditor(p, settings)
+        qtbot.addWidget(w)
+        assert w.taxonomy.name == "caviar-movement" and w.taxonomy_combo.currentText() == "caviar-movement"
+        assert w._summaries and sum(s.labelled for s in w._summaries) > len(w._summaries) / 2

@@ -143,6 +143,13 @@ class AnnotationEditor(QWidget):
 
         names = available_taxonomies()
         wanted = str(self.settings.value(TAXONOMY_KEY, DEFAULT_TAXONOMY))
+        # The project's own labels win over the last choice made in another project: opening imported
+        # CAVIAR movement labels under retail-behaviour showed every track 0 % labelled.
+        own = [t for (t,) in project.store.query(
+            "SELECT taxonomy FROM segments WHERE status != 'suggestion' AND taxonomy != '' "
+            "GROUP BY taxonomy ORDER BY count(*) DESC")]
+        if own and wanted not in own and own[0] in names:
+            wanted = own[0]
         self.taxonomy = load_taxonomy(wanted if wanted in names else DEFAULT_TAXONOMY)
 
         self.annotator_edit = QLineEdit(str(self.settings.value(ANNOTATOR_KEY, "") or ""), self)
