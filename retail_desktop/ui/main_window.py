@@ -65,6 +65,7 @@ SHORTCUTS = (
     ("Ctrl+O", "Open project"),
     ("Ctrl+N", "New project"),
     ("Ctrl+Q", "Quit"),
+    ("F1", "This list"),
 )
 
 
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = QAction("&Keyboard Shortcuts", self)
         self.shortcuts_action.setObjectName("action_shortcuts")
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.shortcuts_action.setShortcut(QKeySequence("F1"))
         p = self.player
         self.playback_actions = [
             self._action("Play / Pause", "Space", p.playback.toggle),
@@ -579,16 +581,22 @@ class MainWindow(QMainWindow):
 
     # -- help --------------------------------------------------------------------------------------
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in self.shortcut_rows)
-        self._message(QMessageBox.Icon.Information, "Keyboard Shortcuts", f"<table>{rows}</table>")
+        rows = "".join(f"<tr><td style='white-space:nowrap; padding-right:14px'><b>{html.escape(k)}</b></td>"
+                       f"<td>{html.escape(v)}</td></tr>" for k, v in self.shortcut_rows)
+        # Wide enough that each description fits a line or two (the default box made a tall column).
+        self._message(QMessageBox.Icon.Information, "Keyboard Shortcuts", f"<table>{rows}</table>",
+                      min_width=640)
 
     def show_about(self) -> None:
         self._message(QMessageBox.Icon.NoIcon, f"About {APP_NAME}", about_text(), icon_pixmap=True)
 
-    def _message(self, icon: QMessageBox.Icon, title: str, text: str, icon_pixmap: bool = False) -> None:
+    def _message(self, icon: QMessageBox.Icon, title: str, text: str, icon_pixmap: bool = False,
+                 min_width: int | None = None) -> None:
         """Window-modal but non-blocking, so no nested event loop runs inside a slot (or a test)."""
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
         box.setTextFormat(Qt.TextFormat.RichText)
+        if min_width:
+            box.setStyleSheet(f"QLabel#qt_msgbox_label {{ min-width: {int(min_width)}px; }}")
         if icon_pixmap:
             box.setIconPixmap(app_icon().pixmap(64, 64))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
