@@ -242,7 +242,14 @@ class BehaviourIntegration(QObject):
 
     # -- annotation mode ---------------------------------------------------------------------------
     def show_annotation(self) -> None:
-        """Show the dock in front and give the track list the keyboard."""
+        """Show the dock in front and give the track list the keyboard; pressed again while the track
+        list has the keyboard, leave: the dock closes and the player's keys work again."""
+        if (self.editor is not None and self.dock.isVisible() and not self.dock.visibleRegion().isEmpty()
+                and self.editor.isAncestorOf(QApplication.focusWidget())):
+            self.dock.hide()
+            self.player.setFocus()
+            self._status("Left annotation mode", 3000)
+            return
         self.dock.show()
         self.dock.raise_()
         self.window.resizeDocks([self.dock], [max(self.dock.width(), 430)], Qt.Orientation.Horizontal)

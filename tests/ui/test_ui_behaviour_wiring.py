@@ -281,3 +281,14 @@ def test_a_ground_truth_only_project_opens_quietly_and_annotates_without_errors(
         run.close()
     assert human
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_ctrl_2_again_leaves_annotation_mode(window, qtbot, multicam_project):
+    open_in_player(window, qtbot, multicam_project)
+    editor = enter_annotation_mode(window, qtbot)
+    assert window.behaviour.dock.isVisible()
+    qtbot.keyClick(editor.table, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.behaviour.dock.isVisible(), timeout=5000)
+    assert "Left annotation mode" in window.statusBar().currentMessage()
+    enter_annotation_mode(window, qtbot)  # and back in
+    assert window.behaviour.dock.isVisible()

@@ -84,6 +84,9 @@ class AnalyticsDock(QDockWidget):
             box.setPrefix(prefix)
             box.setSuffix(" s")
             box.setMaximumWidth(104)  # room for "from 9999.9 s"; the row must fit a narrow dock
+        # 0 means "the end" / "one bin": say so instead of showing "to 0.0 s".
+        self.end_box.setSpecialValueText("to the end")
+        self.bin_box.setSpecialValueText("no bins")
         self.camera_box.setToolTip("Camera whose zones are measured")
         self.anchor_box.setToolTip("Point of each box tested against the zones (bottom-center: the feet)")
         for widget in (self.camera_box, self.start_box, self.end_box, self.bin_box):
