@@ -37,6 +37,18 @@ def _spin(lo: int, hi: int, value: int) -> QSpinBox:
     return s
 
 
+class EpochAxis(pg.AxisItem):
+    """Ticks on whole epochs only (pyqtgraph's default put ticks at 1.2, 1.4... for a short run)."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            whole = [v for v in values if abs(v - round(v)) < 1e-9]
+            if whole:
+                levels.append((max(1.0, float(spacing)), whole))
+        return levels or [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+
+
 class TrainingDialog(QDialog):
     """Train the LSTM-GRU on this project's labels (or a sequences file) and manage its versions."""
 
@@ -147,10 +159,12 @@ class TrainingDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
 
-        self.loss_plot = pg.PlotWidget(title="loss")
-        self.acc_plot = pg.PlotWidget(title="accuracy")
+        self.loss_plot = pg.PlotWidget(title="loss", axisItems={"bottom": EpochAxis("bottom")})
+        self.acc_plot = pg.PlotWidget(title="accuracy", axisItems={"bottom": EpochAxis("bottom")})
+        # Legends in the corner the curves leave empty: loss falls (top right), accuracy rises (bottom right).
+        self.loss_plot.addLegend(offset=(-5, 5))
+        self.acc_plot.addLegend(offset=(-5, -5))
         for p in (self.loss_plot, self.acc_plot):
-            p.addLegend(offset=(5, 5))
             p.setLabel("bottom", "epoch")
             p.setMinimumHeight(160)
         self.loss_lines = {"train_loss": self.loss_plot.plot(pen=pg.mkPen("#56B4E9", width=2), name="train"),
