@@ -79,7 +79,6 @@ def _cmd_train(args) -> int:
     from retail_desktop.tasks import Task
 
     from retail_desktop.behavior.registry import check_tracking_uri
-
     from retail_desktop.behavior.training import pick_device
 
     _open(args.project).close()  # a bad project folder fails here, before anything slow

@@ -149,8 +149,8 @@ def check_reachable(uri: str, timeout_s: float = 5.0, must_exist: bool = False) 
     of retries. A local SQLite store that is not a database (a damaged or foreign file) is one line too,
     and so is a missing one where ``must_exist`` (reading a model: a typo must not create an empty store)."""
     check_tracking_uri(uri)
-    if uri.startswith("sqlite:///"):
-        db = Path(uri[len("sqlite:///"):])
+    db = sqlite_path(uri)
+    if db is not None:
         if must_exist and not db.is_file():
             raise UserError(f"no MLflow store at {db} (nothing was trained into it; check the tracking URI)")
         if db.is_file() and db.stat().st_size > 0:

@@ -31,6 +31,7 @@ from retail_desktop.ui.project_summary import ProjectSummary
 #: Status colours shared by the table and the Cameras dock (green: video found, red: missing).
 STATUS_COLOURS = {"ready": "#5fd38d", "missing": "#ff6b6b", "no video": "#8b96a3"}
 
+
 def camera_status(camera) -> str:
     """ready / missing / no video (a camera of imported ground truth: annotations, no footage)."""
     if getattr(camera, "ground_truth_only", False):

@@ -235,9 +235,9 @@ class TrainingDialog(QDialog):
         """The field becomes the project's tracking URI setting when it differs (saved on a worker)."""
         from retail_desktop.ui.project_edits import set_tracking_uri
 
+        default = default_tracking_uri(self.project_path)
         wanted = self.tracking_uri.text().strip() or None
-        if wanted == configured_tracking_uri(self.project_path) or (
-                wanted == default_tracking_uri(self.project_path) and configured_tracking_uri(self.project_path) is None):
+        if (wanted or default) == (configured_tracking_uri(self.project_path) or default):
             return None
         return self._side(TaskRunner(set_tracking_uri, self.project_path, wanted, parent=self))
 

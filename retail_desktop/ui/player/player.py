@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
@@ -233,33 +234,29 @@ class PlayerWidget(QWidget):
 
         Only for a camera with no stored run: re-analysing one keeps the stored run's heatmap until the
         new run is loaded, so nothing is counted twice."""
-        from retail_desktop.analytics.heatmap import foot_points
-
         if cam.heatmap is None or cam.info is None or len(track_ids) == 0:
             return
-        ts = np.asarray(cam.info.timestamps, np.float64)
-        if len(ts) > 1:
-            i = min(max(int(frame), 0), len(ts) - 1)
-            t = float(ts[i])
-            dt = float(ts[i + 1] - ts[i]) if i + 1 < len(ts) else float(np.median(np.diff(ts)))
-        else:
-            fps = float(cam.info.fps or 25.0)
-            t, dt = frame / fps, 1.0 / fps
-        b = np.asarray(boxes, np.float64).reshape(-1, 4)
-        fx, fy = foot_points(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
         # Buffered, and handed to the accumulator (which copies its arrays on every add) a few times a
         # second rather than once per analysed frame.
-        pending = self._live_heat.setdefault(cam.id, [])
-        pending.append((np.full(len(b), t), np.asarray(track_ids, np.int64), fx, fy, np.full(len(b), dt)))
+        b = np.asarray(boxes, np.float64).reshape(-1, 4)
+        self._live_heat.setdefault(cam.id, []).append((np.full(len(b), int(frame)), np.asarray(track_ids, np.int64), b))
         if time.perf_counter() - self._heat_at.get(cam.id, 0.0) >= HEATMAP_REFRESH_S:
             self._flush_live_heat(cam)
             self._update_heatmaps(self.playback.position)
 
     def _flush_live_heat(self, cam) -> None:
+        """The buffered live boxes as a track frame, through ``add_tracks``: the same times (the frame's
+        timestamp, as the engine stores them) and weights as a stored run."""
         pending = self._live_heat.pop(cam.id, None)
-        if pending and cam.heatmap is not None:
-            cam.heatmap.add(*(np.concatenate(parts) for parts in zip(*pending)))
-            self._heat_key.pop(cam.id, None)
+        if not pending or cam.heatmap is None:
+            return
+        frames, ids, boxes = (np.concatenate(parts) for parts in zip(*pending))
+        ts = np.asarray(cam.info.timestamps, np.float64)
+        times = ts[np.clip(frames, 0, len(ts) - 1)] if len(ts) else frames / float(cam.info.fps or 25.0)
+        cam.heatmap.add_tracks(pd.DataFrame({"frame": frames, "time_s": times, "track_id": ids, "x1": boxes[:, 0],
+                                             "y1": boxes[:, 1], "x2": boxes[:, 2], "y2": boxes[:, 3]}),
+                               timestamps=ts, fps=cam.info.fps)
+        self._heat_key.pop(cam.id, None)
 
     # -- layers ------------------------------------------------------------------------------------
     def set_layers(self, layers: OverlayLayers, trail_s: float | None = None) -> None:
